@@ -1,0 +1,50 @@
+/**
+ * The command-line interface: a thin yargs layer over the library. Each command lives in
+ * src/commands/ and returns its exit code; main() never calls process.exit, so it can be tested.
+ */
+import yargs from 'yargs';
+import { type CommandContext, processContext } from './commands/context.js';
+import { type OrphansArgs, runOrphans, scanOptions } from './commands/orphans.js';
+
+/** Exit code for usage errors and unexpected failures (the tool could not decide). */
+const EXIT_USAGE = 3;
+
+/**
+ * Parses argv and runs the command.
+ *
+ * @param argv arguments after `node hermes-doctor`
+ * @returns the exit code (see README: 0 ok, 1 warning, 2 critical, 3 could not decide)
+ */
+export async function main(argv: string[], ctx: CommandContext = processContext): Promise<number> {
+  let code = 0;
+  const parser = yargs(argv)
+    .scriptName('hermes-doctor')
+    .usage('$0 <command> [options]')
+    .command(
+      ['orphans', '$0'],
+      'find Hermes gateways outside their supervisor and who holds the kanban databases',
+      (y) =>
+        scanOptions(y)
+          .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (schema hermes-doctor.orphans/v1)' })
+          .option('color', { type: 'boolean', describe: 'force colour on or off (default: TTY and no NO_COLOR)' }),
+      async (args) => {
+        code = await runOrphans(args as unknown as OrphansArgs, ctx);
+      },
+    )
+    .strict()
+    .help()
+    .version()
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .exitProcess(false);
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    ctx.stderr(`hermes-doctor: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_USAGE;
+  }
+  return code;
+}
+
+class UsageError extends Error {}

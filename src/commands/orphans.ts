@@ -1,0 +1,55 @@
+/**
+ * `hermes-doctor orphans`: scan this host, classify, print a table or JSON, exit with the health code.
+ */
+import type { Argv } from 'yargs';
+import { classify } from '../core/classify.js';
+import { renderJson } from '../output/json.js';
+import { colorWanted, renderTable } from '../output/table.js';
+import { scanHost } from '../sources/index.js';
+import type { Report } from '../types.js';
+import type { CommandContext } from './context.js';
+
+/** Options of the orphans command, as yargs parses them. */
+export interface OrphansArgs {
+  json: boolean;
+  home?: string[];
+  profile?: string[];
+  's6-scandir'?: string;
+  'all-users': boolean;
+  timeout: number;
+  color?: boolean;
+}
+
+/** Adds the scan options shared by every command that scans (orphans, guard, …). */
+export function scanOptions<T>(y: Argv<T>) {
+  return y
+    .option('home', { type: 'string', array: true, describe: 'only report processes of this HERMES_HOME (repeatable)' })
+    .option('profile', { type: 'string', array: true, describe: 'only report processes of this profile name (repeatable)' })
+    .option('s6-scandir', { type: 'string', describe: 's6 scan directory', default: undefined, defaultDescription: '/run/service' })
+    .option('all-users', { type: 'boolean', default: false, describe: "include other users' processes (always on for root)" })
+    .option('timeout', { type: 'number', default: 3000, describe: 'timeout of each external command (systemctl, s6-svstat), ms' });
+}
+
+/** Runs a scan with the shared options and classifies it. */
+export async function scanAndClassify(args: Omit<OrphansArgs, 'json'>, ctx: CommandContext): Promise<Report> {
+  const snap = await scanHost({
+    ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
+    ...(args.home ? { extraHomes: args.home } : {}),
+    timeoutMs: args.timeout,
+    ...ctx.scan,
+  });
+  const uid = process.getuid ? process.getuid() : 0;
+  return classify(snap, {
+    ...(args.home ? { homes: args.home } : {}),
+    ...(args.profile ? { profiles: args.profile } : {}),
+    uids: args['all-users'] || uid === 0 ? null : [uid],
+  });
+}
+
+/** The command handler; returns the exit code. */
+export async function runOrphans(args: OrphansArgs, ctx: CommandContext): Promise<number> {
+  const report = await scanAndClassify(args, ctx);
+  if (args.json) ctx.stdout(renderJson(report));
+  else ctx.stdout(renderTable(report, { color: args.color ?? colorWanted() }) + '\n');
+  return report.summary.exitCode;
+}

@@ -1,0 +1,546 @@
+/**
+ * The classifier: a pure function from a {@link HostSnapshot} to a {@link Report}. No I/O, no clock:
+ * the same snapshot always gives the same report, so snapshots from other hosts (fixtures, bug
+ * reports) classify exactly as they would live.
+ *
+ * Verdicts (issue 3): supervised, manual, orphan, duplicate, ghost, orphaned-worker, stray-holder,
+ * unknown. Kanban risk per DB: rival-writers (critical; the corruption condition of hermes-agent #35240),
+ * stray-writer (warning), ok.
+ */
+import path from 'node:path';
+import type {
+  AccessMode,
+  ExitCodeValue,
+  Finding,
+  HomeRecord,
+  HostSnapshot,
+  KanbanHolder,
+  KanbanReport,
+  ProcessRecord,
+  ProcessVerdict,
+  Report,
+  Role,
+  SupervisorRef,
+  Verdict,
+} from '../types.js';
+import { ExitCode } from '../types.js';
+import { type Identity, identify } from './identify.js';
+import { FILES, cleanPath, defaultKanbanDb, dispatcherLockPath, isKanbanDataFile, kanbanDbOfFile } from './paths.js';
+import { type HomeSupervisor, supervisorOf, supervisorsByHome, systemdCgroupPaths } from './supervision.js';
+
+/** Filters of a report; classification always uses the whole snapshot. */
+export interface ClassifyOptions {
+  /** Keep only processes of these HERMES_HOMEs (`--home`). */
+  homes?: string[];
+  /** Keep only processes of these profiles (`--profile`). */
+  profiles?: string[];
+  /** Keep only processes of these UIDs; null or absent keeps all. */
+  uids?: number[] | null;
+}
+
+interface Subject {
+  rec: ProcessRecord;
+  id: Identity;
+  role: Role;
+  sup: SupervisorRef | null;
+  verdict?: Verdict;
+  reasons: string[];
+}
+
+const TARGET_VERDICTS: ReadonlySet<Verdict> = new Set(['orphan', 'duplicate', 'ghost']);
+
+function short(argv: string[]): string {
+  const s = argv.join(' ');
+  return s.length > 120 ? s.slice(0, 117) + '...' : s;
+}
+
+function mergeMode(a: AccessMode | null, b: AccessMode | null): AccessMode | null {
+  if (!a) return b;
+  if (!b || a === b) return a;
+  return 'rw';
+}
+
+function writes(mode: AccessMode | null): boolean {
+  return mode === 'w' || mode === 'rw';
+}
+
+function launchedFrom(rec: ProcessRecord): string {
+  const parts: string[] = [];
+  if (rec.tty) parts.push(`started from ${rec.tty}`);
+  parts.push(`session ${rec.sid}`);
+  return parts.join(', ');
+}
+
+function describeOutside(rec: ProcessRecord, sups: HomeSupervisor[]): string {
+  const bits: string[] = [`PPID ${rec.ppid}${rec.ppid === 1 ? ' (reparented to init)' : ''}`];
+  for (const s of sups) {
+    if (s.kind === 'systemd') {
+      bits.push(s.mainPid > 0 ? `not MainPID ${s.mainPid} of ${s.unit}` : `${s.unit} is ${s.state}`);
+      const cg = systemdCgroupPaths(rec)[0];
+      bits.push(`cgroup ${cg ?? '?'} is not ${s.controlGroup || s.unit}`);
+    } else if (s.kind === 's6') {
+      bits.push(s.mainPid > 0 ? `not the PID ${s.mainPid} of s6 slot ${s.unit}` : `s6 slot ${s.unit} is ${s.state}`);
+    } else {
+      bits.push(`not the process of ${s.kind} ${s.unit}`);
+    }
+  }
+  return bits.join(', ');
+}
+
+/**
+ * Classifies a host snapshot.
+ *
+ * @param snap what the sources observed
+ * @param opts report filters
+ * @returns the report; `summary.exitCode` follows the Nagios convention (0 ok, 1 warning, 2 critical, 3 unknown)
+ */
+export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report {
+  const byPid = new Map(snap.processes.map((p) => [p.pid, p]));
+  const homeRec = new Map<string, HomeRecord>(snap.homes.map((h) => [cleanPath(h.path), h]));
+  const ids = new Map<number, Identity>();
+  for (const p of snap.processes) ids.set(p.pid, identify(p, snap.userHomes ?? {}));
+
+  const subjects: Subject[] = [];
+  for (const p of snap.processes) {
+    const id = ids.get(p.pid)!;
+    if (!id.role) continue;
+    subjects.push({ rec: p, id, role: id.role, sup: supervisorOf(p, snap, byPid), reasons: [...id.conflicts] });
+  }
+  const subjectByPid = new Map(subjects.map((s) => [s.rec.pid, s]));
+  const homeSups = supervisorsByHome(snap, (pid) => ids.get(pid)?.hermesHome ?? null);
+  const unknownKinds = snap.supervisors.filter((s) => s.status === 'unknown');
+  const lockHolders = (file: string): number[] =>
+    [...new Set(snap.locks.filter((l) => l.path === file && (l.kind === 'FLOCK' || l.kind === 'POSIX' || l.kind === 'OFDLCK')).map((l) => l.pid))];
+
+  // Gateways by home.
+  const gatewaysByHome = new Map<string, Subject[]>();
+  for (const s of subjects) {
+    if (s.role !== 'gateway' || !s.id.hermesHome) continue;
+    const list = gatewaysByHome.get(s.id.hermesHome) ?? [];
+    list.push(s);
+    gatewaysByHome.set(s.id.hermesHome, list);
+  }
+
+  const supText = (sup: SupervisorRef) =>
+    sup.kind === 'systemd'
+      ? `supervised by ${sup.unit} (${sup.via}${sup.via === 'MainPID' ? '' : sup.mainPid ? `; MainPID ${sup.mainPid}` : ''})`
+      : `supervised by ${sup.kind} ${sup.unit} (${sup.via})`;
+
+  // 1. Gateways.
+  for (const s of subjects.filter((x) => x.role === 'gateway')) {
+    const home = s.id.hermesHome;
+    const hr = home ? homeRec.get(home) : undefined;
+    if (home) s.reasons.push(`HERMES_HOME ${home} (from ${s.id.homeSource})`);
+    if (home && hr && (!hr.exists || hr.tombstoned)) {
+      s.verdict = 'ghost';
+      s.reasons.push(hr.exists ? `profile ${hr.profile} is tombstoned (${hr.root}/profiles/.deleted/${hr.profile}): it was deleted` : `its HERMES_HOME ${home} no longer exists: the profile was deleted`);
+      if (s.sup) s.reasons.push(`${supText(s.sup)}, which will respawn it`);
+      continue;
+    }
+    if (s.sup) {
+      s.verdict = 'supervised';
+      s.reasons.push(supText(s.sup));
+      continue;
+    }
+    if (!home) {
+      s.verdict = 'unknown';
+      s.reasons.push(`HERMES_HOME unknown: ${s.id.homeUnknownWhy}`);
+      continue;
+    }
+    const sups = homeSups.get(home) ?? [];
+    const supervisedPeers = (gatewaysByHome.get(home) ?? []).filter((o) => o !== s && o.sup);
+    if (sups.length > 0 || supervisedPeers.length > 0) {
+      s.verdict = 'orphan';
+      if (sups.length > 0) {
+        s.reasons.push(`a supervisor exists for this home (${sups.map((x) => `${x.kind} ${x.unit}, ${x.state}`).join('; ')}) but this process is outside it: ${describeOutside(s.rec, sups)}`);
+      }
+      for (const o of supervisedPeers) s.reasons.push(`its supervisor owns another gateway for this home: PID ${o.rec.pid} (${o.sup!.kind} ${o.sup!.unit})`);
+      s.reasons.push(`launched by hand: ${launchedFrom(s.rec)}`);
+      continue;
+    }
+    if (unknownKinds.length > 0) {
+      s.verdict = 'unknown';
+      s.reasons.push(`cannot tell whether a supervisor owns this home: ${unknownKinds.map((k) => `${k.kind} ${k.detail}`).join('; ')}`);
+      continue;
+    }
+    const peers = (gatewaysByHome.get(home) ?? []).filter((o) => !o.sup);
+    const lockFile = path.posix.join(home, FILES.gatewayLock);
+    const holders = lockHolders(lockFile).filter((pid) => peers.some((o) => o.rec.pid === pid));
+    if (peers.length > 1) {
+      let owner: number | null = holders.length === 1 ? holders[0]! : null;
+      let ownerWhy = `holds the flock on ${lockFile}`;
+      if (owner === null && hr?.pidFile.status === 'ok') {
+        const byRecord = peers.find((o) => o.rec.pid === hr.pidFile.pid && o.rec.startTicks === hr.pidFile.startTime);
+        if (byRecord) {
+          owner = byRecord.rec.pid;
+          ownerWhy = `is named by ${hr.pidFile.path} (pid and start_time match); no gateway holds ${lockFile}`;
+        }
+      }
+      if (owner === null) {
+        s.verdict = 'unknown';
+        s.reasons.push(`${peers.length} gateways run for this home and none holds ${lockFile} or matches gateway.pid: cannot tell which one to keep`);
+      } else if (owner === s.rec.pid) {
+        s.verdict = 'manual';
+        s.reasons.push(`no supervisor is installed for this home; this gateway ${ownerWhy}; ${peers.length - 1} other gateway(s) for this home are duplicates`);
+      } else {
+        s.verdict = 'duplicate';
+        s.reasons.push(`${peers.length} gateways run for this home; PID ${owner} ${ownerWhy}, this one does not`);
+        s.reasons.push(`launched by hand: ${launchedFrom(s.rec)}`);
+      }
+      continue;
+    }
+    s.verdict = 'manual';
+    s.reasons.push(
+      hr?.launchdUnsupported
+        ? 'manual (launchd unsupported): the .gateway-launchd-unsupported marker says macOS runs the detached fallback'
+        : 'no supervisor is installed for this home and no other gateway runs for it: a legitimate manual gateway (tmux, nohup, WSL)',
+    );
+    if (holders.includes(s.rec.pid)) s.reasons.push(`holds the flock on ${lockFile}`);
+  }
+
+  // 2. Wrappers, dispatcher daemons, workers, the rest.
+  const gatewayRootsDispatching = new Map<string, Subject[]>();
+  for (const s of subjects) {
+    if (s.role !== 'gateway' || !s.id.kanbanRoot || s.verdict === 'ghost') continue;
+    const list = gatewayRootsDispatching.get(s.id.kanbanRoot) ?? [];
+    list.push(s);
+    gatewayRootsDispatching.set(s.id.kanbanRoot, list);
+  }
+  for (const s of subjects) {
+    if (s.verdict) continue;
+    const parent = subjectByPid.get(s.rec.ppid);
+    switch (s.role) {
+      case 'gateway-wrapper': {
+        const child = subjects.find((c) => c.rec.ppid === s.rec.pid && c.role === 'gateway');
+        s.verdict = s.sup ? 'supervised' : 'manual';
+        s.reasons.push(`a launcher that stays alive as the parent of ${child ? `gateway PID ${child.rec.pid} (${child.verdict})` : 'a gateway'}; not a second gateway`);
+        if (s.sup) s.reasons.push(supText(s.sup));
+        break;
+      }
+      case 'dispatcher-daemon': {
+        if (s.sup) {
+          s.verdict = 'supervised';
+          s.reasons.push(supText(s.sup));
+          break;
+        }
+        const rivals = (s.id.kanbanRoot ? gatewayRootsDispatching.get(s.id.kanbanRoot) ?? [] : []).filter((g) => g.verdict === 'supervised' || g.verdict === 'manual');
+        const home = s.id.hermesHome;
+        const sups = home ? homeSups.get(home) ?? [] : [];
+        if (rivals.length > 0 || sups.length > 0) {
+          s.verdict = 'orphan';
+          if (rivals.length > 0) s.reasons.push(`a second dispatcher: gateway PID ${rivals.map((r) => r.rec.pid).join(', ')} already serves kanban root ${s.id.kanbanRoot} (dispatch_in_gateway defaults to true)`);
+          if (sups.length > 0) s.reasons.push(`outside the supervisor of its home: ${describeOutside(s.rec, sups)}`);
+          s.reasons.push(`launched by hand: ${launchedFrom(s.rec)}`);
+        } else {
+          s.verdict = 'manual';
+          s.reasons.push('the only dispatcher for its kanban root, not supervised');
+        }
+        break;
+      }
+      case 'kanban-worker': {
+        const task = s.id.cmd?.kanbanTask ?? s.rec.env.HERMES_KANBAN_TASK ?? null;
+        if (task) s.reasons.push(`kanban worker for task ${task}`);
+        if (parent && (parent.role === 'gateway' || parent.role === 'dispatcher-daemon')) {
+          const v = parent.verdict ?? 'unknown';
+          s.verdict = v === 'supervised' ? 'supervised' : v === 'unknown' ? 'unknown' : 'manual';
+          s.reasons.push(`child of ${parent.role} PID ${parent.rec.pid} (${v}); counted with its dispatcher, not as a rival`);
+        } else if (parent) {
+          // The parent is some other Hermes process (a CLI dispatch): the worker is attached.
+          s.verdict = 'manual';
+          s.reasons.push(`child of ${parent.role} PID ${parent.rec.pid}`);
+        } else {
+          s.verdict = 'orphaned-worker';
+          const p = byPid.get(s.rec.ppid);
+          s.reasons.push(`reparented to PID ${s.rec.ppid}${p ? ` (${p.argv[0] ?? p.comm})` : ''}: the gateway that spawned it is gone`);
+          if (s.sup) s.reasons.push(`still inside ${s.sup.unit} (${s.sup.via})`);
+          const live = s.id.hermesHome ? (gatewaysByHome.get(s.id.hermesHome) ?? []).map((g) => g.rec.pid) : [];
+          if (live.length > 0) s.reasons.push(`its home now has gateway PID ${live.join(', ')}, which did not start it`);
+        }
+        break;
+      }
+      case 'stray-holder': {
+        s.verdict = 'stray-holder';
+        const dbs = [...new Set(s.rec.handles.filter((h) => isKanbanDataFile(h.path)).map((h) => kanbanDbOfFile(h.path)!.db))];
+        s.reasons.push(`not a Hermes gateway or worker, but holds ${dbs.join(', ')}`);
+        break;
+      }
+      default: {
+        s.verdict = s.sup ? 'supervised' : 'manual';
+        if (s.sup) s.reasons.push(supText(s.sup));
+        else s.reasons.push(`${s.role} process, not a gateway: not subject to supervision checks`);
+      }
+    }
+  }
+
+  // 3. Kanban databases: holders by fd, writers by kanban root (gateways open the DB per tick).
+  interface DbAcc {
+    db: string;
+    root: string;
+    holders: Map<number, KanbanHolder>;
+  }
+  const dbs = new Map<string, DbAcc>();
+  const dbAcc = (db: string, root: string): DbAcc => {
+    let a = dbs.get(db);
+    if (!a) {
+      a = { db, root, holders: new Map() };
+      dbs.set(db, a);
+    }
+    return a;
+  };
+  for (const p of snap.processes) {
+    for (const h of p.handles) {
+      if (!isKanbanDataFile(h.path)) continue;
+      const k = kanbanDbOfFile(h.path)!;
+      const a = dbAcc(k.db, k.root);
+      const s = subjectByPid.get(p.pid);
+      const prev = a.holders.get(p.pid);
+      a.holders.set(p.pid, {
+        pid: p.pid,
+        mode: mergeMode(prev?.mode ?? null, h.mode),
+        role: s?.role ?? 'unknown',
+        verdict: s?.verdict ?? null,
+      });
+    }
+  }
+  for (const s of subjects) {
+    if ((s.role === 'gateway' || s.role === 'dispatcher-daemon') && s.id.kanbanRoot) {
+      dbAcc(defaultKanbanDb(s.id.kanbanRoot), s.id.kanbanRoot);
+    }
+  }
+  const kanban: KanbanReport[] = [];
+  for (const a of [...dbs.values()].sort((x, y) => x.db.localeCompare(y.db))) {
+    const lockFile = dispatcherLockPath(a.root);
+    const dl = lockHolders(lockFile);
+    const writers = subjects
+      .filter((s) => (s.role === 'gateway' || s.role === 'dispatcher-daemon') && s.id.kanbanRoot === a.root)
+      .map((s) => ({ pid: s.rec.pid, verdict: s.verdict!, role: s.role }));
+    for (const h of a.holders.values()) {
+      const s = subjectByPid.get(h.pid);
+      if (s && (s.role === 'gateway' || s.role === 'dispatcher-daemon') && !writers.some((w) => w.pid === h.pid)) {
+        writers.push({ pid: h.pid, verdict: s.verdict!, role: s.role });
+      }
+    }
+    const reasons: string[] = [];
+    const rogue = writers.filter((w) => TARGET_VERDICTS.has(w.verdict));
+    const others = writers.filter((w) => w.verdict !== 'unknown');
+    let risk: KanbanReport['risk'] = 'ok';
+    const rogueWithRival = rogue.filter((r) => others.some((o) => o.pid !== r.pid));
+    if (rogueWithRival.length > 0) {
+      risk = 'rival-writers';
+      reasons.push(
+        `${rogueWithRival.map((r) => `PID ${r.pid} (${r.verdict} ${r.role})`).join(', ')} can write this DB while ${others.filter((o) => !rogueWithRival.some((r) => r.pid === o.pid)).map((o) => `PID ${o.pid} (${o.verdict})`).join(', ') || 'another rogue writer'} also uses it: two independent writers on one SQLite WAL`,
+      );
+    }
+    const strayWriters = [...a.holders.values()].filter((h) => h.role === 'stray-holder' && writes(h.mode));
+    if (strayWriters.length > 0) {
+      if (risk === 'ok') risk = 'stray-writer';
+      reasons.push(`non-Hermes process ${strayWriters.map((h) => `PID ${h.pid}`).join(', ')} holds it read-write`);
+    }
+    if (dl.length > 1) reasons.push(`${dl.length} processes hold ${lockFile}: ${dl.join(', ')}`);
+    if (risk === 'ok') reasons.push(writers.length > 1 ? `${writers.length} gateways share it under their supervisors, by design` : 'one writer or none');
+    kanban.push({
+      db: a.db,
+      root: a.root,
+      holders: [...a.holders.values()].sort((x, y) => x.pid - y.pid),
+      dispatcherLockHolder: dl[0] ?? null,
+      writers,
+      risk,
+      reasons,
+    });
+  }
+  // Holder verdicts were read before every verdict was final for non-gateways: refresh them.
+  for (const k of kanban) for (const h of k.holders) h.verdict = subjectByPid.get(h.pid)?.verdict ?? null;
+
+  // 4. Findings.
+  const findings: Finding[] = [];
+  const homeSupFor = (s: Subject) => (s.id.hermesHome ? homeSups.get(s.id.hermesHome) ?? [] : []);
+  for (const s of subjects) {
+    const pid = s.rec.pid;
+    const what = `PID ${pid} (${short(s.rec.argv)})`;
+    switch (s.verdict) {
+      case 'orphan': {
+        const sups = homeSupFor(s);
+        const restart = sups[0] ? `; then, if needed, \`${sups[0].restart}\`` : '';
+        findings.push({
+          severity: 'warning',
+          code: s.role === 'dispatcher-daemon' ? 'ORPHAN_DISPATCHER' : 'ORPHAN_GATEWAY',
+          pid,
+          message: `${what} is a ${s.role} for ${s.id.hermesHome ?? s.id.kanbanRoot} running outside its supervisor${sups[0] ? ` ${sups[0].unit}` : ''} (${launchedFrom(s.rec)})${restart}.`,
+          remedy: `kill -TERM ${pid}`,
+        });
+        break;
+      }
+      case 'duplicate':
+        findings.push({
+          severity: 'warning',
+          code: 'DUPLICATE_GATEWAY',
+          pid,
+          message: `${what} is a second gateway for ${s.id.hermesHome}; it does not hold gateway.lock and a --replace will not see it.`,
+          remedy: `kill -TERM ${pid}`,
+        });
+        break;
+      case 'ghost': {
+        const respawn = s.sup ? ` ${s.sup.kind} ${s.sup.unit} will respawn it: stop that first.` : '';
+        findings.push({
+          severity: 'warning',
+          code: 'GHOST_GATEWAY',
+          pid,
+          message: `${what} serves deleted profile ${s.id.profile} (${s.id.hermesHome}).${respawn}`,
+          remedy:
+            s.sup?.kind === 'systemd'
+              ? `systemctl disable --now ${s.sup.unit}`
+              : s.sup?.kind === 's6'
+                ? `s6-svc -d ${snap.supervisors.flatMap((x) => x.s6Slots ?? []).find((x) => x.name === s.sup!.unit)?.dir ?? s.sup.unit}`
+                : `kill -TERM ${pid}`,
+        });
+        break;
+      }
+      case 'orphaned-worker':
+        findings.push({
+          severity: 'warning',
+          code: 'ORPHANED_WORKER',
+          pid,
+          message: `${what} is a kanban worker whose gateway is gone (PPID ${s.rec.ppid}); it may still be finishing its task.`,
+          remedy: `kill -TERM ${pid}`,
+        });
+        break;
+      case 'stray-holder': {
+        const rw = s.rec.handles.some((h) => isKanbanDataFile(h.path) && writes(h.mode));
+        findings.push({
+          severity: rw ? 'warning' : 'info',
+          code: rw ? 'STRAY_WRITER' : 'STRAY_HOLDER',
+          pid,
+          message: `${what} is not part of Hermes but holds ${s.rec.handles.filter((h) => isKanbanDataFile(h.path)).map((h) => `${h.path} (${h.mode ?? '?'})`).join(', ')}; a person should decide whether to close it.`,
+          remedy: null,
+        });
+        break;
+      }
+      case 'unknown':
+        findings.push({
+          severity: 'unknown',
+          code: 'UNDECIDED',
+          pid,
+          message: `${what}: ${s.reasons[s.reasons.length - 1]}.`,
+          remedy: null,
+        });
+        break;
+      default:
+        break;
+    }
+  }
+  for (const k of kanban) {
+    if (k.risk === 'rival-writers') {
+      findings.push({
+        severity: 'critical',
+        code: 'RIVAL_WRITERS',
+        pid: null,
+        message: `${k.db}: ${k.reasons[0]} (the corruption condition of hermes-agent #35240: disk I/O error, then "database disk image is malformed").`,
+        remedy: `hermes-doctor orphans --kill --pid ${k.writers.filter((w) => TARGET_VERDICTS.has(w.verdict)).map((w) => w.pid).join(' ')}`,
+      });
+    }
+  }
+  const subjectHomes = new Set(subjects.map((s) => s.id.hermesHome).filter((h): h is string => h !== null));
+  for (const h of snap.homes) {
+    if (!subjectHomes.has(cleanPath(h.path)) && !(homeSups.get(cleanPath(h.path))?.length)) continue;
+    for (const f of [h.pidFile, h.stateFile]) {
+      if (f.status === 'corrupt' || f.status === 'unreadable') {
+        findings.push({
+          severity: 'info',
+          code: 'IDENTITY_FILE_BAD',
+          pid: null,
+          message: `${f.path} is ${f.status} (${f.error}); it was not trusted.`,
+          remedy: null,
+        });
+      } else if (f.status === 'legacy') {
+        findings.push({ severity: 'info', code: 'IDENTITY_FILE_LEGACY', pid: f.pid, message: `${f.path} is a legacy bare PID (${f.pid}) without start_time; matched by PID only.`, remedy: null });
+      } else if (f.status === 'ok' && f.pid !== null && f === h.pidFile) {
+        const p = byPid.get(f.pid);
+        const live = p && (f.startTime === null || f.startTime === p.startTicks);
+        if (!live) {
+          findings.push({
+            severity: 'info',
+            code: 'IDENTITY_FILE_STALE',
+            pid: f.pid,
+            message: `${f.path} names PID ${f.pid}${f.startTime !== null ? ` started at tick ${f.startTime}` : ''}, which is not running${p ? ' (the PID was reused)' : ''}.`,
+            remedy: null,
+          });
+        }
+      }
+    }
+  }
+  for (const k of unknownKinds) {
+    findings.push({ severity: 'info', code: 'SUPERVISOR_UNKNOWN', pid: null, message: `${k.kind}: ${k.detail}.`, remedy: null });
+  }
+  const fdNotes = snap.notes.filter((n) => n.what === 'fd');
+  if (fdNotes.length > 0) {
+    findings.push({
+      severity: 'info',
+      code: 'NOT_VISIBLE',
+      pid: null,
+      message: `the fd tables of ${fdNotes.length} process(es) could not be read (${fdNotes.slice(0, 5).map((n) => `PID ${n.pid}`).join(', ')}${fdNotes.length > 5 ? ', …' : ''}): a kanban holder among them would be missed.`,
+      remedy: null,
+    });
+  }
+  for (const n of snap.notes.filter((x) => x.what !== 'fd')) {
+    findings.push({ severity: 'info', code: 'NOT_VISIBLE', pid: n.pid ?? null, message: n.detail, remedy: null });
+  }
+
+  // 5. Filters, then the summary.
+  const homeFilter = opts.homes?.map(cleanPath);
+  const keep = (s: Subject) =>
+    (!homeFilter || (s.id.hermesHome !== null && homeFilter.includes(s.id.hermesHome)) || (s.id.kanbanRoot !== null && homeFilter.includes(s.id.kanbanRoot) && s.role === 'stray-holder')) &&
+    (!opts.profiles || (s.id.profile !== null && opts.profiles.includes(s.id.profile))) &&
+    (!opts.uids || opts.uids.includes(s.rec.uid));
+  const kept = subjects.filter(keep);
+  const keptPids = new Set(kept.map((s) => s.rec.pid));
+  const filtered = !!(homeFilter || opts.profiles || opts.uids);
+  const keptRoots = new Set(kept.map((s) => s.id.kanbanRoot));
+  const outKanban = filtered ? kanban.filter((k) => keptRoots.has(k.root) || k.holders.some((h) => keptPids.has(h.pid))) : kanban;
+  const outFindings = filtered
+    ? findings.filter((f) => (f.pid !== null ? keptPids.has(f.pid) || f.code.startsWith('IDENTITY') : f.code !== 'RIVAL_WRITERS' || outKanban.some((k) => f.message.startsWith(k.db + ':'))))
+    : findings;
+
+  const processes: ProcessVerdict[] = kept
+    .sort((a, b) => a.rec.pid - b.rec.pid)
+    .map((s) => ({
+      pid: s.rec.pid,
+      ppid: s.rec.ppid,
+      uid: s.rec.uid,
+      startTicks: s.rec.startTicks,
+      startTime: s.rec.startTime,
+      argv: s.rec.argv,
+      role: s.role,
+      hermesHome: s.id.hermesHome,
+      homeSource: s.id.homeSource,
+      profile: s.id.profile,
+      kanbanRoot: s.id.kanbanRoot,
+      supervisor: s.sup,
+      verdict: s.verdict ?? 'unknown',
+      reasons: s.reasons,
+      handles: s.rec.handles,
+      tty: s.rec.tty,
+      sid: s.rec.sid,
+    }));
+  const byVerdict: Partial<Record<Verdict, number>> = {};
+  for (const p of processes) byVerdict[p.verdict] = (byVerdict[p.verdict] ?? 0) + 1;
+  const count = (sev: Finding['severity']) => outFindings.filter((f) => f.severity === sev).length;
+  const critical = count('critical');
+  const unknown = count('unknown');
+  const warnings = count('warning');
+  const exitCode: ExitCodeValue = critical > 0 ? ExitCode.CRITICAL : unknown > 0 ? ExitCode.UNKNOWN : warnings > 0 ? ExitCode.WARNING : ExitCode.OK;
+  const sevOrder = { critical: 0, unknown: 1, warning: 2, info: 3 } as const;
+  outFindings.sort((a, b) => sevOrder[a.severity] - sevOrder[b.severity] || (a.pid ?? 0) - (b.pid ?? 0));
+  return {
+    schema: 'hermes-doctor.orphans/v1',
+    takenAt: snap.takenAt,
+    hostname: snap.hostname,
+    processes,
+    kanban: outKanban,
+    findings: outFindings,
+    supervisors: snap.supervisors.map((s) => ({ kind: s.kind, status: s.status, detail: s.detail })),
+    summary: { processes: processes.length, byVerdict, critical, unknown, warnings, exitCode, scanMs: snap.scanMs },
+  };
+}
+
+/** Verdicts that `--kill` may target (never the flock owner, never a supervised process). */
+export const KILLABLE_VERDICTS: ReadonlySet<Verdict> = TARGET_VERDICTS;

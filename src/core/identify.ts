@@ -1,0 +1,141 @@
+/**
+ * Who is who: the role, HERMES_HOME, profile and kanban root of one process, from its argv, its
+ * allow-listed environment and its open files. Pure; follows Hermes's own rules (reference §1.2, §1.3,
+ * §2.3): `-p/--profile NAME` → `<root>/profiles/NAME` (root from env HERMES_HOME, else `~/.hermes` of
+ * the process's HOME); else env HERMES_HOME; else the folder of an fd on `gateway.lock`; else unknown,
+ * because a sticky `active_profile` may have moved it inside the process.
+ */
+import path from 'node:path';
+import type { ProcessRecord, Role } from '../types.js';
+import { type HermesCommand, isWebUiArgv, parseHermesArgv } from './argv.js';
+import { FILES, cleanPath, homeForProfile, isKanbanDataFile, kanbanDbOfFile, rootOfHome } from './paths.js';
+
+/** The identity of one process, as far as it can be decided. */
+export interface Identity {
+  role: Role | null;
+  cmd: HermesCommand | null;
+  hermesHome: string | null;
+  /** How the home was found, in words (`argv -p argus`, `env HERMES_HOME`, `fd on gateway.lock`). */
+  homeSource: string | null;
+  /** Why no home could be decided, when hermesHome is null. */
+  homeUnknownWhy: string | null;
+  profile: string | null;
+  kanbanRoot: string | null;
+  /** Disagreement between sources (argv vs the lock the process actually holds), in words. */
+  conflicts: string[];
+}
+
+/** The default Hermes root for a process: `$HOME/.hermes` (+ HERMES_DATA_DIR_SUFFIX), reference §1.4. */
+export function defaultRoot(proc: ProcessRecord, userHomes: Record<string, string>): string | null {
+  const home = proc.env.HOME ?? userHomes[String(proc.uid)];
+  if (!home) return null;
+  return path.posix.join(home, `.hermes${proc.env.HERMES_DATA_DIR_SUFFIX ?? ''}`);
+}
+
+/** Home folders of gateway.lock / identity files this process has open. */
+function homesFromHandles(proc: ProcessRecord): string[] {
+  const out = new Set<string>();
+  for (const h of proc.handles) {
+    const base = path.posix.basename(h.path);
+    if (base === FILES.gatewayLock) out.add(path.posix.dirname(h.path));
+  }
+  return [...out];
+}
+
+function holdsGatewayOrKanbanFiles(proc: ProcessRecord): boolean {
+  return proc.handles.some(
+    (h) =>
+      path.posix.basename(h.path) === FILES.gatewayLock ||
+      path.posix.basename(h.path) === FILES.dispatcherLock ||
+      isKanbanDataFile(h.path),
+  );
+}
+
+/** Role from the parsed command (and, for `gateway restart`, from what the process holds). */
+export function roleOf(proc: ProcessRecord, cmd: HermesCommand | null): Role | null {
+  if (cmd) {
+    if (cmd.command === 'wrapper' || !cmd.direct) {
+      const inner = cmd.wrapped ?? cmd;
+      if (inner.command === 'gateway') return 'gateway-wrapper';
+      if (!cmd.direct) return holdsGatewayOrKanbanFiles(proc) ? 'stray-holder' : null;
+    }
+    if (cmd.command === 'gateway') {
+      if (cmd.gatewaySub === 'run') return 'gateway';
+      // A `gateway restart` (or start) that stays alive holding gateway or kanban files is a runtime:
+      // Hermes runs run_gateway() inside the same process when no supervisor exists (#51325).
+      if ((cmd.gatewaySub === 'restart' || cmd.gatewaySub === 'start') && holdsGatewayOrKanbanFiles(proc)) return 'gateway';
+      return 'hermes-cli';
+    }
+    if (cmd.command === 'chat' && (cmd.kanbanTask || proc.env.HERMES_KANBAN_TASK)) return 'kanban-worker';
+    if (proc.env.HERMES_KANBAN_TASK) return 'kanban-worker';
+    if (cmd.command === 'kanban' && cmd.kanbanSub === 'daemon') return 'dispatcher-daemon';
+    if (cmd.command === 'dashboard' || cmd.command === 'serve') return 'dashboard';
+    if (cmd.command === 'tui') return 'tui';
+    return 'hermes-cli';
+  }
+  if (isWebUiArgv(proc.argv)) return 'web-ui';
+  if (proc.handles.some((h) => isKanbanDataFile(h.path))) return 'stray-holder';
+  return null;
+}
+
+/**
+ * Identifies one process. `userHomes` maps a UID (as text) to its passwd home directory, used when the
+ * process's own HOME is not visible.
+ */
+export function identify(proc: ProcessRecord, userHomes: Record<string, string>): Identity {
+  const cmd = parseHermesArgv(proc.argv);
+  const role = roleOf(proc, cmd);
+  const conflicts: string[] = [];
+  let hermesHome: string | null = null;
+  let homeSource: string | null = null;
+  let homeUnknownWhy: string | null = null;
+
+  const effective = cmd?.wrapped ?? cmd;
+  const envHome = proc.env.HERMES_HOME ? cleanPath(proc.env.HERMES_HOME) : null;
+  const lockHomes = homesFromHandles(proc);
+  if (effective?.profile) {
+    const root = envHome ? rootOfHome(envHome) : defaultRoot(proc, userHomes);
+    if (root) {
+      hermesHome = homeForProfile(root, effective.profile);
+      homeSource = `argv -p ${effective.profile}`;
+    } else {
+      homeUnknownWhy = `argv says profile ${effective.profile} but the root is unknown (no HERMES_HOME or HOME visible)`;
+    }
+  } else if (envHome) {
+    hermesHome = envHome;
+    homeSource = 'env HERMES_HOME';
+  } else if (effective?.hermesHomeInArgv) {
+    hermesHome = cleanPath(effective.hermesHomeInArgv);
+    homeSource = 'hermes_home= in the command line';
+  }
+  if (lockHomes.length === 1) {
+    const lockHome = cleanPath(lockHomes[0]!);
+    if (!hermesHome) {
+      hermesHome = lockHome;
+      homeSource = 'fd on gateway.lock';
+    } else if (lockHome !== hermesHome) {
+      // The held lock is proof; argv and env are inference (active_profile can move a process).
+      conflicts.push(`${homeSource} gives ${hermesHome} but the process has ${lockHome}/gateway.lock open`);
+      hermesHome = lockHome;
+      homeSource = 'fd on gateway.lock';
+    }
+  }
+  if (!hermesHome && !homeUnknownWhy && role && role !== 'stray-holder' && role !== 'web-ui') {
+    homeUnknownWhy =
+      'no -p/--profile in argv, no HERMES_HOME in its environment and no gateway.lock open: a sticky active_profile may have moved it';
+    if (proc.visibility.environ !== 'ok') homeUnknownWhy = `its environment is not readable (${proc.visibility.environ}), no -p in argv and no gateway.lock open`;
+  }
+
+  // Kanban root: HERMES_KANBAN_HOME, else the root of the home; a DB named by env or an open file also tells.
+  let kanbanRoot: string | null = null;
+  if (proc.env.HERMES_KANBAN_HOME) kanbanRoot = cleanPath(proc.env.HERMES_KANBAN_HOME);
+  else if (proc.env.HERMES_KANBAN_DB) kanbanRoot = kanbanDbOfFile(cleanPath(proc.env.HERMES_KANBAN_DB))?.root ?? null;
+  if (!kanbanRoot && hermesHome) kanbanRoot = rootOfHome(hermesHome);
+  if (!kanbanRoot) {
+    const db = proc.handles.map((h) => kanbanDbOfFile(h.path)).find((x) => x !== null);
+    if (db) kanbanRoot = db.root;
+  }
+
+  const profile = hermesHome ? (rootOfHome(hermesHome) === hermesHome ? 'default' : path.posix.basename(hermesHome)) : (effective?.profile ?? null);
+  return { role, cmd, hermesHome, homeSource, homeUnknownWhy, profile, kanbanRoot, conflicts };
+}

@@ -1,0 +1,19 @@
+/**
+ * hermes-doctor as a library: observe a host, classify the snapshot, render the report.
+ *
+ * ```ts
+ * import { scanHost, classify, renderTable } from 'hermes-doctor';
+ * const report = classify(await scanHost());
+ * console.log(renderTable(report));
+ * ```
+ */
+export * from './types.js';
+export { scanHost, type ScanOptions } from './sources/index.js';
+export { scanLinux, type LinuxScanOptions } from './sources/linux/scan.js';
+export { type CommandRunner, type RunResult, execRunner, recordedRunner } from './sources/runner.js';
+export { ENV_ALLOWLIST, filterEnvironBlock } from './sources/environ.js';
+export { classify, type ClassifyOptions, KILLABLE_VERDICTS } from './core/classify.js';
+export { identify, type Identity } from './core/identify.js';
+export { parseHermesArgv, splitCommandLine, type HermesCommand } from './core/argv.js';
+export { renderTable, formatAge } from './output/table.js';
+export { renderJson } from './output/json.js';

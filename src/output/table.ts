@@ -1,0 +1,144 @@
+/**
+ * The human report: one row per Hermes process, then the kanban databases, then findings with their
+ * cause and exact remedy. cli-table3 for layout, chalk for colour; colour is off when NO_COLOR is set
+ * (https://no-color.org), when stdout is not a TTY, or when `color: false` is passed.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import path from 'node:path';
+import type { Finding, ProcessVerdict, Report, Verdict } from '../types.js';
+
+export interface TableOptions {
+  /** Force colour on or off; default: on only for a TTY without NO_COLOR. */
+  color?: boolean;
+  /** Seconds since the epoch used for the age column (default: now). */
+  nowMs?: number;
+  /** Show each process's reasons under the table (default true). */
+  reasons?: boolean;
+}
+
+/** Whether colour should be used by default: a TTY and no non-empty NO_COLOR. */
+export function colorWanted(stream: { isTTY?: boolean } = process.stdout): boolean {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  return !!stream.isTTY;
+}
+
+/** Formats an age in ms like ps's ELAPSED: `1-04:09:41`, `02:25:29`, `05:03`. */
+export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  const s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const hms = h > 0 || d > 0 ? `${pad(h)}:${pad(m)}:${pad(sec)}` : `${pad(m)}:${pad(sec)}`;
+  return d > 0 ? `${d}-${hms}` : hms;
+}
+
+function verdictColor(c: ChalkInstance, v: Verdict): (s: string) => string {
+  switch (v) {
+    case 'supervised':
+      return c.green;
+    case 'manual':
+      return c.cyan;
+    case 'unknown':
+      return c.magenta;
+    case 'stray-holder':
+      return c.yellow;
+    default:
+      return c.red.bold;
+  }
+}
+
+function kanbanAccess(p: ProcessVerdict): string {
+  const modes = new Set<string>();
+  for (const h of p.handles) {
+    const base = path.posix.basename(h.path);
+    if (/^kanban\.db(-wal|-shm)?$/.test(base)) modes.add(h.mode ?? '?');
+  }
+  const dl = p.handles.some((h) => path.posix.basename(h.path) === '.dispatcher.lock') ? ' +dispatcher' : '';
+  if (modes.size === 0) return dl ? dl.trim() : '-';
+  const merged = modes.has('rw') || (modes.has('r') && modes.has('w')) ? 'rw' : [...modes].join('/');
+  return merged + dl;
+}
+
+function supervisorCell(p: ProcessVerdict): string {
+  if (!p.supervisor) return '-';
+  const s = p.supervisor;
+  return `${s.kind}:${s.unit}`;
+}
+
+function severityTag(c: ChalkInstance, f: Finding): string {
+  switch (f.severity) {
+    case 'critical':
+      return c.bgRed.white.bold(' CRITICAL ');
+    case 'unknown':
+      return c.magenta.bold('UNKNOWN');
+    case 'warning':
+      return c.yellow.bold('WARNING');
+    default:
+      return c.dim('info');
+  }
+}
+
+/** Renders the report as text for a terminal. */
+export function renderTable(report: Report, opts: TableOptions = {}): string {
+  const c = new Chalk({ level: (opts.color ?? colorWanted()) ? 1 : 0 });
+  const now = opts.nowMs ?? Date.now();
+  const out: string[] = [];
+  const style = { head: [] as string[], border: [] as string[] };
+  if (report.processes.length === 0) {
+    out.push('No Hermes processes found.');
+  } else {
+    const t = new Table({
+      head: ['PID', 'PPID', 'AGE', 'PROFILE', 'ROLE', 'SUPERVISOR', 'KANBAN', 'VERDICT'].map((h) => c.bold(h)),
+      style,
+    });
+    for (const p of report.processes) {
+      const age = p.startTime ? formatAge(now - Date.parse(p.startTime)) : '?';
+      t.push([
+        String(p.pid),
+        String(p.ppid),
+        age,
+        p.profile ?? '?',
+        p.role,
+        supervisorCell(p),
+        kanbanAccess(p),
+        verdictColor(c, p.verdict)(p.verdict),
+      ]);
+    }
+    out.push(t.toString());
+  }
+  if (opts.reasons !== false && report.processes.length > 0) {
+    out.push('');
+    for (const p of report.processes) {
+      out.push(`${c.bold(`PID ${p.pid}`)} ${verdictColor(c, p.verdict)(p.verdict)}: ${p.argv.join(' ')}`);
+      for (const r of p.reasons) out.push(`  - ${r}`);
+    }
+  }
+  if (report.kanban.length > 0) {
+    out.push('', c.bold('Kanban databases'));
+    for (const k of report.kanban) {
+      const risk = k.risk === 'rival-writers' ? c.red.bold(k.risk) : k.risk === 'stray-writer' ? c.yellow(k.risk) : c.green(k.risk);
+      out.push(`${k.db}  risk: ${risk}`);
+      const holders = k.holders.map((h) => `${h.pid} ${h.role}${h.verdict ? `/${h.verdict}` : ''} (${h.mode ?? '?'})`).join(', ');
+      out.push(`  holders: ${holders || 'none open right now (gateways open it per tick)'}`);
+      out.push(`  dispatcher lock: ${k.dispatcherLockHolder !== null ? `PID ${k.dispatcherLockHolder}` : 'not held'}`);
+      out.push(`  writers: ${k.writers.map((w) => `${w.pid} ${w.role}/${w.verdict}`).join(', ') || 'none'}`);
+      for (const r of k.reasons) out.push(`  - ${r}`);
+    }
+  }
+  const shown = report.findings.filter((f) => f.severity !== 'info');
+  const info = report.findings.filter((f) => f.severity === 'info');
+  out.push('', c.bold(shown.length ? `Findings (${shown.length})` : 'No problems found.'));
+  shown.forEach((f, i) => {
+    out.push(`${i + 1}. ${severityTag(c, f)} ${f.code}: ${f.message}`);
+    if (f.remedy) out.push(`   remedy: ${c.bold(f.remedy)}`);
+  });
+  for (const f of info) out.push(`${c.dim('note')} ${f.code}: ${f.message}`);
+  const sup = report.supervisors.map((s) => `${s.kind} ${s.status}`).join(', ');
+  out.push('', c.dim(`${report.summary.processes} Hermes process(es); supervisors: ${sup}; scan ${report.summary.scanMs} ms; exit ${report.summary.exitCode}`));
+  return out.join('\n');
+}

@@ -1,0 +1,116 @@
+/**
+ * Reads what a HERMES_HOME says about its gateway: gateway.pid, gateway_state.json, whether the folder
+ * exists or is tombstoned. Formats: gateway/status.py at hermes-agent 306e2d23 (reference §2.1):
+ * `{"pid", "kind":"hermes-gateway", "argv":[…], "start_time"}` (+ `hermes_home` in newer Hermes);
+ * gateway.pid may be a legacy bare integer. Half-written and corrupt files are reported, never trusted.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HomeRecord, IdentityFile } from '../types.js';
+import { FILES, cleanPath, profileOfHome, rootOfHome, tombstonePath } from '../core/paths.js';
+
+/** Largest identity file read, bytes; anything bigger is reported corrupt. */
+const MAX_IDENTITY_BYTES = 256 * 1024;
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : null;
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+/**
+ * Parses the text of gateway.pid or gateway_state.json. Never throws: bad content yields
+ * `status: 'corrupt'` with the reason.
+ *
+ * @param file path, kept in the result
+ * @param text file content
+ * @param kind which file it is (`pid` accepts a legacy bare integer)
+ */
+export function parseIdentityFile(file: string, text: string, kind: 'pid' | 'state'): IdentityFile {
+  const base: IdentityFile = { path: file, status: 'corrupt', pid: null, startTime: null };
+  const trimmed = text.trim();
+  if (trimmed === '') return { ...base, error: 'empty file (half-written?)' };
+  if (kind === 'pid' && /^\d+$/.test(trimmed)) {
+    const pid = Number(trimmed);
+    return pid > 0 ? { ...base, status: 'legacy', pid } : { ...base, error: `invalid pid ${trimmed}` };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(trimmed);
+  } catch (err) {
+    return { ...base, error: `not JSON (${(err as Error).message}); half-written or corrupt` };
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return { ...base, error: 'JSON is not an object' };
+  }
+  const o = data as Record<string, unknown>;
+  const pid = num(o.pid);
+  const out: IdentityFile = {
+    path: file,
+    status: 'ok',
+    pid: pid && pid > 0 ? pid : null,
+    startTime: num(o.start_time),
+    hermesHome: str(o.hermes_home),
+  };
+  if (kind === 'state') {
+    out.gatewayState = str(o.gateway_state);
+    out.desiredState = str(o.desired_state);
+  }
+  if (o.pid !== undefined && out.pid === null) return { ...out, status: 'corrupt', error: `invalid pid ${JSON.stringify(o.pid)}` };
+  if (kind === 'pid' && out.pid === null) return { ...out, status: 'corrupt', error: 'no pid field' };
+  return out;
+}
+
+/** Reads and parses one identity file; a missing file is `missing`, an unreadable one `unreadable`. */
+export function readIdentityFile(file: string, kind: 'pid' | 'state'): IdentityFile {
+  try {
+    const st = fs.statSync(file);
+    if (st.size > MAX_IDENTITY_BYTES) {
+      return { path: file, status: 'corrupt', pid: null, startTime: null, error: `${st.size} bytes, too large` };
+    }
+    return parseIdentityFile(file, fs.readFileSync(file, 'utf8'), kind);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { path: file, status: 'missing', pid: null, startTime: null };
+    return { path: file, status: 'unreadable', pid: null, startTime: null, error: (err as Error).message };
+  }
+}
+
+function exists(p: string | null): boolean {
+  if (!p) return false;
+  try {
+    fs.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads everything hermes-doctor needs about one HERMES_HOME. */
+export function readHome(home: string): HomeRecord {
+  const h = cleanPath(home);
+  return {
+    path: h,
+    root: rootOfHome(h),
+    profile: profileOfHome(h),
+    exists: exists(h),
+    tombstoned: exists(tombstonePath(h)),
+    launchdUnsupported: exists(path.join(h, FILES.launchdUnsupported)),
+    pidFile: readIdentityFile(path.join(h, FILES.gatewayPid), 'pid'),
+    stateFile: readIdentityFile(path.join(h, FILES.gatewayState), 'state'),
+  };
+}
+
+/** Profile homes that exist under `<root>/profiles/` (names matching Hermes's profile id format). */
+export function listProfileHomes(root: string): string[] {
+  try {
+    return fs
+      .readdirSync(path.join(root, 'profiles'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && /^[a-z0-9][a-z0-9_-]{0,63}$/.test(d.name))
+      .map((d) => path.join(root, 'profiles', d.name));
+  } catch {
+    return [];
+  }
+}

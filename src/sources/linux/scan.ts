@@ -1,0 +1,353 @@
+/**
+ * The Linux host scan: reads /proc directly (ps-list cannot give environ, cgroup, fds or start ticks),
+ * /proc/locks, the identity files of every HERMES_HOME in sight, and the supervisors (systemd, s6),
+ * and returns a {@link HostSnapshot}. Cost is kept linear: every process gets one cmdline read and one
+ * fd-table listing; stat, status, environ, cgroup and fdinfo are read only for candidates (Hermes
+ * processes, holders of Hermes files, and their ancestors).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Handle, HostSnapshot, LockRecord, ProcessRecord, ScanNote, SupervisorObservation } from '../../types.js';
+import { isWebUiArgv, parseHermesArgv, s6SuperviseSlot } from '../../core/argv.js';
+import { identify } from '../../core/identify.js';
+import { FILES, cleanPath, dispatcherLockPath, isFileOfInterest, kanbanDbOfFile, rootOfHome } from '../../core/paths.js';
+import { filterEnvironBlock } from '../environ.js';
+import { listProfileHomes, readHome } from '../homes.js';
+import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
+import { observeS6 } from '../supervisors/s6.js';
+import { observeSystemd, unitOfCgroupPath } from '../supervisors/systemd.js';
+import {
+  type FdLink,
+  devMajorMinor,
+  parseLocks,
+  readBootTimeMs,
+  readCgroup,
+  readCmdline,
+  readEnvironBlock,
+  readFdInfo,
+  readFdLinks,
+  readLink,
+  readStat,
+  readUid,
+  ttyName,
+} from './procfs.js';
+
+/** USER_HZ: clock ticks per second of /proc times. 100 on every mainstream Linux architecture (man 7 time). */
+export const LINUX_CLOCK_TICKS = 100;
+
+export interface LinuxScanOptions {
+  /** procfs mount, default /proc. */
+  procRoot?: string;
+  /** Command runner for systemctl and s6-svstat. */
+  runner?: CommandRunner;
+  /** Timeout of each external command, ms (default 3000). */
+  timeoutMs?: number;
+  /** s6 scan directory (default /run/service). */
+  s6ScanDir?: string;
+  /** Homes to inspect even when no process names them (`--home`). */
+  extraHomes?: string[];
+  /** PID of the scanner (default process.pid). */
+  selfPid?: number;
+  /** systemd booted marker (default /run/systemd/system); tests point it elsewhere. */
+  systemdMarker?: string;
+  /** passwd file (default /etc/passwd). */
+  passwdFile?: string;
+}
+
+const DELETED = ' (deleted)';
+
+/** Parses /etc/passwd (passwd(5)) into UID → home directory. */
+export function parsePasswd(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length >= 6 && /^\d+$/.test(f[2]!)) out[f[2]!] ??= f[5]!;
+  }
+  return out;
+}
+
+function interestingLinks(links: FdLink[]): FdLink[] {
+  return links.filter((l) => l.target.startsWith('/') && isFileOfInterest(l.target.endsWith(DELETED) ? l.target.slice(0, -DELETED.length) : l.target));
+}
+
+function argvOrEmpty(pid: number, procRoot: string): string[] {
+  const r = readCmdline(pid, procRoot);
+  return r.ok ? r.value : [];
+}
+
+function isCandidateArgv(argv: string[]): boolean {
+  if (argv.length === 0) return false;
+  if (parseHermesArgv(argv)) return true;
+  if (isWebUiArgv(argv)) return true;
+  const slot = s6SuperviseSlot(argv);
+  return slot !== null && slot.startsWith('gateway-');
+}
+
+/** Reads everything about one candidate process. Returns null when it left mid-read. */
+function readProcess(
+  pid: number,
+  argv: string[],
+  links: FdLink[] | null,
+  fdVisibility: ProcessRecord['visibility']['fd'],
+  procRoot: string,
+  bootTimeMs: number | null,
+): ProcessRecord | null {
+  const stat = readStat(pid, procRoot);
+  if (!stat.ok) return null;
+  const uid = readUid(pid, procRoot);
+  const environ = readEnvironBlock(pid, procRoot);
+  const cgroup = readCgroup(pid, procRoot);
+  const handles: Handle[] = [];
+  for (const l of links ? interestingLinks(links) : []) {
+    const deleted = l.target.endsWith(DELETED);
+    const info = readFdInfo(pid, l.fd, procRoot);
+    handles.push({
+      fd: l.fd,
+      path: deleted ? l.target.slice(0, -DELETED.length) : l.target,
+      mode: info.ok ? info.value.mode : null,
+      deleted,
+      ...(info.ok && info.value.inode !== null ? { inode: info.value.inode } : {}),
+    });
+  }
+  const exe = readLink(`${procRoot}/${pid}/exe`);
+  const cwd = readLink(`${procRoot}/${pid}/cwd`);
+  const s = stat.value;
+  return {
+    pid,
+    ppid: s.ppid,
+    uid: uid.ok ? uid.value : -1,
+    startTicks: s.startTicks,
+    startTime: bootTimeMs !== null ? new Date(bootTimeMs + (s.startTicks * 1000) / LINUX_CLOCK_TICKS).toISOString() : null,
+    argv,
+    comm: s.comm,
+    exe: exe.ok ? exe.value : null,
+    cwd: cwd.ok ? cwd.value : null,
+    tty: ttyName(s.ttyNr),
+    sid: s.sid,
+    pgid: s.pgid,
+    cgroups: cgroup.ok ? cgroup.value : [],
+    env: environ.ok ? filterEnvironBlock(environ.value) : {},
+    handles,
+    visibility: {
+      fd: fdVisibility,
+      environ: environ.ok ? 'ok' : environ.why,
+      cgroup: cgroup.ok ? 'ok' : cgroup.why,
+    },
+  };
+}
+
+/** The systemd unit names found in a process's cgroups (v2 `0::` and v1 `name=systemd`). */
+export function unitsOfProcess(p: ProcessRecord): string[] {
+  const out = new Set<string>();
+  for (const c of p.cgroups) {
+    if (c.hierarchy === 0 || c.controllers === 'name=systemd') {
+      const u = unitOfCgroupPath(c.path);
+      if (u) out.add(u);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Scans this Linux host. Never throws for a vanished or unreadable process; a missing or hanging
+ * supervisor tool makes that supervisor `unknown`.
+ *
+ * @throws Error only when /proc itself cannot be listed
+ */
+export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapshot> {
+  const started = performance.now();
+  const takenAt = new Date().toISOString();
+  const procRoot = opts.procRoot ?? '/proc';
+  const runner = opts.runner ?? execRunner;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const selfPid = opts.selfPid ?? process.pid;
+  const bootTimeMs = readBootTimeMs(procRoot);
+  const notes: ScanNote[] = [];
+
+  // Pass 1: every process, one cmdline read and one fd listing.
+  const pids = fs.readdirSync(procRoot).filter((n) => /^\d+$/.test(n)).map(Number);
+  const argvOf = new Map<number, string[]>();
+  const records = new Map<number, ProcessRecord>();
+  const candidates: { pid: number; argv: string[]; links: FdLink[] | null; fdVis: ProcessRecord['visibility']['fd'] }[] = [];
+  for (const pid of pids) {
+    const cmd = readCmdline(pid, procRoot);
+    if (!cmd.ok) continue; // left mid-scan, or unreadable cmdline (kernel threads read as empty)
+    const argv = cmd.value;
+    argvOf.set(pid, argv);
+    const fds = readFdLinks(pid, procRoot);
+    if (!fds.ok && fds.why === 'gone') continue;
+    if (!fds.ok && argv.length > 0) {
+      notes.push({ what: 'fd', pid, detail: `fd table of PID ${pid} (${argv[0]}) not readable: ${fds.error}` });
+    }
+    const links = fds.ok ? fds.value : null;
+    const interesting = links ? interestingLinks(links) : [];
+    if (isCandidateArgv(argv) || interesting.length > 0) {
+      candidates.push({ pid, argv, links, fdVis: fds.ok ? 'ok' : fds.why });
+    }
+  }
+
+  // Pass 2: candidates in full, then their ancestors (parents explain supervision: s6-supervise, node, wrappers).
+  for (const c of candidates) {
+    const rec = readProcess(c.pid, c.argv, c.links, c.fdVis, procRoot, bootTimeMs);
+    if (rec) records.set(c.pid, rec);
+  }
+  const ancestorsOf = (pid: number): number[] => {
+    const chain: number[] = [];
+    let cur = pid;
+    for (let i = 0; i < 64 && cur > 0; i++) {
+      const st = readStat(cur, procRoot);
+      if (!st.ok) break;
+      chain.push(cur);
+      cur = st.value.ppid;
+    }
+    return chain;
+  };
+  for (const rec of [...records.values()]) {
+    let ppid = rec.ppid;
+    for (let depth = 0; depth < 64 && ppid > 1 && !records.has(ppid); depth++) {
+      const argv = argvOf.get(ppid) ?? argvOrEmpty(ppid, procRoot);
+      const fds = readFdLinks(ppid, procRoot);
+      const parent = readProcess(ppid, argv, fds.ok ? fds.value : null, fds.ok ? 'ok' : fds.why, procRoot, bootTimeMs);
+      if (!parent) break;
+      records.set(ppid, parent);
+      ppid = parent.ppid;
+    }
+  }
+
+  // UID → home directory, for `-p NAME` of processes whose HOME is not visible.
+  let userHomes: Record<string, string> = {};
+  try {
+    userHomes = parsePasswd(fs.readFileSync(opts.passwdFile ?? '/etc/passwd', 'utf8'));
+  } catch {
+    notes.push({ what: 'passwd', detail: 'cannot read /etc/passwd: default roots of processes without HOME are unknown' });
+  }
+
+  // Homes in sight: from processes, from --home, and every profile of each root seen.
+  const homes = new Set<string>((opts.extraHomes ?? []).map(cleanPath));
+  const kanbanRoots = new Set<string>();
+  for (const rec of records.values()) {
+    const id = identify(rec, userHomes);
+    if (id.hermesHome && id.role && id.role !== 'web-ui') homes.add(id.hermesHome);
+    if (id.kanbanRoot) kanbanRoots.add(id.kanbanRoot);
+    for (const h of rec.handles) {
+      const base = path.posix.basename(h.path);
+      if (base === FILES.gatewayLock || base === FILES.gatewayPid || base === FILES.gatewayState) homes.add(path.posix.dirname(h.path));
+      const db = kanbanDbOfFile(h.path);
+      if (db) kanbanRoots.add(db.root);
+    }
+  }
+
+  // Supervisors, in parallel.
+  const cgroupUnits = new Set<string>();
+  for (const rec of records.values()) {
+    if (parseHermesArgv(rec.argv) || rec.handles.length > 0) for (const u of unitsOfProcess(rec)) cgroupUnits.add(u);
+  }
+  const [systemd, s6] = await Promise.all([
+    observeSystemd({ runner, timeoutMs, cgroupUnits: [...cgroupUnits], ...(opts.systemdMarker ? { bootedMarker: opts.systemdMarker } : {}) }),
+    observeS6({ runner, timeoutMs, ...(opts.s6ScanDir ? { scanDir: opts.s6ScanDir } : {}) }),
+  ]);
+  const supervisors: SupervisorObservation[] = [systemd, s6];
+  for (const u of systemd.systemdUnits ?? []) if (u.hermesHome) homes.add(cleanPath(u.hermesHome));
+  for (const s of s6.s6Slots ?? []) if (s.hermesHome) homes.add(cleanPath(s.hermesHome));
+  // Slot PIDs must be in the snapshot even if their argv did not match (setproctitle can blank it).
+  for (const s of s6.s6Slots ?? []) {
+    if (s.pid > 0 && !records.has(s.pid)) {
+      const argv = argvOf.get(s.pid) ?? [];
+      const fds = readFdLinks(s.pid, procRoot);
+      const rec = readProcess(s.pid, argv, fds.ok ? fds.value : null, fds.ok ? 'ok' : fds.why, procRoot, bootTimeMs);
+      if (rec) records.set(s.pid, rec);
+    }
+  }
+  for (const u of systemd.systemdUnits ?? []) {
+    if (u.mainPid > 0 && !records.has(u.mainPid)) {
+      const argv = argvOf.get(u.mainPid) ?? [];
+      const fds = readFdLinks(u.mainPid, procRoot);
+      const rec = readProcess(u.mainPid, argv, fds.ok ? fds.value : null, fds.ok ? 'ok' : fds.why, procRoot, bootTimeMs);
+      if (rec) records.set(u.mainPid, rec);
+    }
+  }
+  for (const root of new Set([...homes].map(rootOfHome))) {
+    homes.add(root);
+    for (const h of listProfileHomes(root)) homes.add(h);
+    kanbanRoots.add(root);
+  }
+  const homeRecords = [...homes].sort().map(readHome);
+
+  // Locks: one pass over /proc/locks, matched by device+inode to the lock files of every home and root,
+  // and by inode to lock fds (a deleted gateway.lock can still be held).
+  const locks: LockRecord[] = [];
+  let procLocks: ReturnType<typeof parseLocks> = [];
+  try {
+    procLocks = parseLocks(fs.readFileSync(`${procRoot}/locks`, 'latin1'));
+  } catch (err) {
+    notes.push({ what: 'locks', detail: `cannot read ${procRoot}/locks: ${(err as Error).message}; lock owners unknown` });
+  }
+  const lockFiles = new Set<string>();
+  for (const h of homes) lockFiles.add(path.posix.join(h, FILES.gatewayLock));
+  for (const r of kanbanRoots) {
+    lockFiles.add(dispatcherLockPath(r));
+    lockFiles.add(path.posix.join(r, 'kanban.db.dispatch.lock'));
+  }
+  const seen = new Set<string>();
+  for (const file of lockFiles) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      continue;
+    }
+    const { major, minor } = devMajorMinor(st.dev);
+    for (const l of procLocks) {
+      if (l.inode === st.ino && l.major === major && l.minor === minor) {
+        const key = `${file}:${l.pid}:${l.kind}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        locks.push({ path: file, inode: st.ino, kind: l.kind, access: l.access, pid: l.pid });
+      }
+    }
+  }
+  for (const rec of records.values()) {
+    for (const h of rec.handles) {
+      const base = path.posix.basename(h.path);
+      if (!h.deleted || h.inode === undefined || (base !== FILES.gatewayLock && base !== FILES.dispatcherLock)) continue;
+      for (const l of procLocks) {
+        if (l.inode === h.inode && l.pid === rec.pid) {
+          const key = `${h.path} (deleted):${l.pid}:${l.kind}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          locks.push({ path: `${h.path} (deleted)`, inode: h.inode, kind: l.kind, access: l.access, pid: l.pid });
+        }
+      }
+    }
+  }
+
+  // The scanner and its ancestors are never targets.
+  const scannerPids = ancestorsOf(selfPid);
+  for (const rec of records.values()) {
+    if (rec.visibility.environ !== 'ok' && rec.visibility.environ !== 'gone' && parseHermesArgv(rec.argv)) {
+      notes.push({ what: 'environ', pid: rec.pid, detail: `environment of PID ${rec.pid} not readable (${rec.visibility.environ})` });
+    }
+  }
+
+  return {
+    schema: 'hermes-doctor.snapshot/v1',
+    takenAt,
+    platform: 'linux',
+    hostname: os.hostname(),
+    clockTicks: LINUX_CLOCK_TICKS,
+    bootTimeMs,
+    scannerUid: process.getuid ? process.getuid() : -1,
+    scannerPids,
+    scanMs: Math.round((performance.now() - started) * 10) / 10,
+    processes: [...records.values()].sort((a, b) => a.pid - b.pid),
+    processCount: pids.length,
+    userHomes: Object.fromEntries(
+      [...new Set([...records.values()].map((r) => String(r.uid)))].filter((u) => userHomes[u]).map((u) => [u, userHomes[u]!]),
+    ),
+    locks,
+    homes: homeRecords,
+    supervisors,
+    notes,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The command runner: the one way sources run external programs (systemctl, s6-svstat, launchctl, ps,
+ * lsof, schtasks). Every call has a timeout; a missing, failing or hanging program is an answer
+ * (`error`), never an exception, so the supervisor it speaks for becomes "unknown" and the scan goes on.
+ * Tests of platforms that cannot run here replace the runner with recorded outputs; nothing else changes.
+ */
+import { execFile } from 'node:child_process';
+
+/** Outcome of one command. */
+export interface RunResult {
+  /** Exit code; null when the program did not run or was killed. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Why the command produced no usable answer: `ENOENT` (not installed), `timeout`, `EACCES`, … */
+  error: string | null;
+}
+
+export interface RunOptions {
+  /** Kill the program after this many ms (default 3000). */
+  timeoutMs?: number;
+  /** Extra environment for the program (merged over process.env). */
+  env?: Record<string, string>;
+}
+
+/** Runs `file args…` and resolves with its outcome; never rejects. */
+export type CommandRunner = (file: string, args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
+
+/** Default timeout of external commands, ms. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 3000;
+
+/** The real runner: child_process.execFile with a timeout and SIGKILL on expiry, output capped at 16 MiB. */
+export const execRunner: CommandRunner = (file, args, opts = {}) =>
+  new Promise((resolve) => {
+    const timeout = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    execFile(
+      file,
+      [...args],
+      {
+        timeout,
+        killSignal: 'SIGKILL',
+        maxBuffer: 16 * 1024 * 1024,
+        encoding: 'utf8',
+        env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ code: 0, stdout, stderr, error: null });
+        const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string; code?: unknown };
+        if (e.killed || e.signal === 'SIGKILL') {
+          return resolve({ code: null, stdout, stderr, error: `timeout after ${timeout} ms` });
+        }
+        if (typeof e.code === 'string') return resolve({ code: null, stdout, stderr, error: e.code });
+        resolve({ code: typeof e.code === 'number' ? e.code : null, stdout, stderr, error: null });
+      },
+    );
+  });
+
+/**
+ * A runner that answers from recorded outputs, for tests of platforms that cannot run here. Keys are
+ * `file arg1 arg2 …` (the basename of file); a missing key answers ENOENT like a missing program.
+ */
+export function recordedRunner(outputs: Record<string, Partial<RunResult>>): CommandRunner {
+  return async (file, args) => {
+    const base = file.slice(file.lastIndexOf('/') + 1);
+    const key = [base, ...args].join(' ');
+    const hit = outputs[key];
+    if (!hit) return { code: null, stdout: '', stderr: '', error: 'ENOENT' };
+    return { code: hit.code ?? 0, stdout: hit.stdout ?? '', stderr: hit.stderr ?? '', error: hit.error ?? null };
+  };
+}

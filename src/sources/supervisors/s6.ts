@@ -1,0 +1,114 @@
+/**
+ * s6 source: the service slots of an s6 scan directory (the official Hermes image uses /run/service
+ * with slots `gateway-default` and `gateway-<profile>`, reference §3.3). Status from
+ * `s6-svstat -o up,wantedup,pid SLOT` (s6-svstat(8): space-separated fields, pid -1 when down).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { S6Slot, SupervisorObservation } from '../../types.js';
+import type { CommandRunner } from '../runner.js';
+
+/** Default scan directory of the official Hermes Docker image. */
+export const DEFAULT_S6_SCANDIR = '/run/service';
+
+/** Parses `s6-svstat -o up,wantedup,pid` output (`true true 1234` / `false false -1`). */
+export function parseSvstatFields(text: string): { up: boolean; wantedUp: boolean; pid: number } | null {
+  const f = text.trim().split(/\s+/);
+  if (f.length < 3 || !/^(true|false)$/.test(f[0]!) || !/^(true|false)$/.test(f[1]!) || !/^-?\d+$/.test(f[2]!)) {
+    return null;
+  }
+  const pid = Number(f[2]);
+  return { up: f[0] === 'true', wantedUp: f[1] === 'true', pid: pid > 0 ? pid : 0 };
+}
+
+/** Parses the default `s6-svstat SLOT` line: `up (pid 1234) 5 seconds` / `down (exitcode 0) …`. */
+export function parseSvstatLine(text: string): { up: boolean; pid: number } | null {
+  const up = /^up \(pid (\d+)\)/.exec(text.trim());
+  if (up) return { up: true, pid: Number(up[1]) };
+  if (/^down\b/.test(text.trim())) return { up: false, pid: 0 };
+  return null;
+}
+
+/**
+ * What a slot's run script says about its gateway: `HERMES_HOME=` (export or env assignment) and
+ * `-p/--profile NAME`. Hermes renders `hermes [-p X] gateway run --replace` (service_manager._render_run_script).
+ */
+export function parseRunScript(text: string): { hermesHome: string | null; profile: string | null; hermes: boolean } {
+  const home = /HERMES_HOME=["']?([^\s"';]+)/.exec(text);
+  const prof = /(?:\s-p|\s--profile)(?:\s+|=)["']?([a-z0-9][a-z0-9_-]{0,63})/.exec(text);
+  return { hermesHome: home ? home[1]! : null, profile: prof ? prof[1]! : null, hermes: /hermes/i.test(text) };
+}
+
+export interface S6Options {
+  runner: CommandRunner;
+  timeoutMs: number;
+  scanDir?: string;
+  /** s6-svstat binary; default tries `s6-svstat` on PATH, then /command/s6-svstat (s6-overlay). */
+  svstat?: string;
+}
+
+/** Observes the s6 scan directory. Never throws. Slots not about Hermes (no `gateway-` name, no hermes in run) are skipped. */
+export async function observeS6(opts: S6Options): Promise<SupervisorObservation> {
+  const scanDir = opts.scanDir ?? DEFAULT_S6_SCANDIR;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(scanDir, { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      return { kind: 's6', status: 'absent', detail: `no s6 scan directory at ${scanDir}`, s6Slots: [], s6ScanDir: scanDir };
+    }
+    return { kind: 's6', status: 'unknown', detail: `cannot read ${scanDir}: ${code}`, s6Slots: [], s6ScanDir: scanDir };
+  }
+  const candidates: { name: string; dir: string; run: ReturnType<typeof parseRunScript> }[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.') || !(e.isDirectory() || e.isSymbolicLink())) continue;
+    const dir = path.join(scanDir, e.name);
+    let runText = '';
+    try {
+      runText = fs.readFileSync(path.join(dir, 'run'), 'utf8');
+    } catch {
+      /* no run script readable: judge by name alone */
+    }
+    const run = parseRunScript(runText);
+    if (!e.name.startsWith('gateway-') && !run.hermes) continue;
+    candidates.push({ name: e.name, dir, run });
+  }
+  let bin = opts.svstat ?? 's6-svstat';
+  const slots: S6Slot[] = [];
+  let failures = 0;
+  for (const c of candidates) {
+    let r = await opts.runner(bin, ['-o', 'up,wantedup,pid', c.dir], { timeoutMs: opts.timeoutMs });
+    if (r.error === 'ENOENT' && !opts.svstat && bin === 's6-svstat') {
+      bin = '/command/s6-svstat';
+      r = await opts.runner(bin, ['-o', 'up,wantedup,pid', c.dir], { timeoutMs: opts.timeoutMs });
+    }
+    const profile = c.run.profile ?? (c.name.startsWith('gateway-') ? c.name.slice('gateway-'.length) : null);
+    const slot: S6Slot = {
+      name: c.name,
+      dir: c.dir,
+      up: false,
+      pid: 0,
+      wantedUp: null,
+      hermesHome: c.run.hermesHome,
+      profile,
+    };
+    const parsed = r.error || r.code !== 0 ? null : parseSvstatFields(r.stdout);
+    if (parsed) Object.assign(slot, parsed);
+    else {
+      failures++;
+      slot.error = r.error ?? (r.stderr.trim() || `unparseable s6-svstat output: ${r.stdout.trim().slice(0, 80)}`);
+    }
+    slots.push(slot);
+  }
+  if (failures > 0 && failures === slots.length) {
+    return {
+      kind: 's6',
+      status: 'unknown',
+      detail: `s6-svstat failed for every slot (${slots[0]!.error})`,
+      s6Slots: slots,
+      s6ScanDir: scanDir,
+    };
+  }
+  return { kind: 's6', status: 'present', detail: `${slots.length} Hermes slot(s) in ${scanDir}`, s6Slots: slots, s6ScanDir: scanDir };
+}

@@ -1,0 +1,368 @@
+/**
+ * The data model of hermes-doctor.
+ *
+ * A scan is a pipeline: sources observe the host and produce a {@link HostSnapshot} (plain JSON data,
+ * no functions, no secrets), the pure core turns a snapshot into a {@link Report}, and outputs render
+ * the report. Everything in this file is serialisable with JSON.stringify, so a snapshot can be
+ * written to a file, attached to a bug report and classified offline.
+ */
+
+/** Access mode of an open file, from the O_ACCMODE bits of `flags` in /proc/PID/fdinfo/FD (octal). */
+export type AccessMode = 'r' | 'w' | 'rw';
+
+/** Why a piece of a process could not be read: `denied` is EACCES/EPERM, `gone` the process exited. */
+export type Visibility = 'ok' | 'denied' | 'gone' | 'unsupported';
+
+/**
+ * One open file of interest: an fd that points at a Hermes identity, lock or kanban file.
+ * `path` is the link target of /proc/PID/fd/FD with the kernel's ` (deleted)` suffix removed.
+ */
+export interface Handle {
+  /** File descriptor number. */
+  fd: number;
+  /** Absolute path the fd points at (without ` (deleted)`). */
+  path: string;
+  /** Access mode from fdinfo; null when fdinfo could not be read. */
+  mode: AccessMode | null;
+  /** True when the kernel marked the link target ` (deleted)` (the file was unlinked while open). */
+  deleted: boolean;
+  /** Inode number of the open file (from fdinfo `ino:`), when known. */
+  inode?: number;
+}
+
+/**
+ * One line of a cgroup membership, from /proc/PID/cgroup (man 7 cgroups):
+ * `hierarchy-ID:controller-list:cgroup-path`. v2 is `0::/path`, the v1 systemd hierarchy is
+ * `N:name=systemd:/path`.
+ */
+export interface CgroupLine {
+  hierarchy: number;
+  controllers: string;
+  path: string;
+}
+
+/** A process as the process-table source saw it. */
+export interface ProcessRecord {
+  pid: number;
+  ppid: number;
+  /** Real UID; -1 when unknown. */
+  uid: number;
+  /** Start time in clock ticks since boot (field 22 of /proc/PID/stat, man 5 proc); on other platforms a
+   * platform start stamp (e.g. ms since epoch) that is only compared for equality. */
+  startTicks: number;
+  /** Start time as an ISO-8601 UTC string (btime + startTicks / CLK_TCK), or null. */
+  startTime: string | null;
+  /** argv as the kernel shows it (cmdline split on NUL; invalid UTF-8 bytes become U+FFFD). */
+  argv: string[];
+  /** Kernel thread name (/proc/PID/comm, 15 bytes at most). */
+  comm: string;
+  /** Target of /proc/PID/exe, or null when not readable. */
+  exe: string | null;
+  /** Target of /proc/PID/cwd, or null when not readable. */
+  cwd: string | null;
+  /** Controlling terminal as a name (`pts/3`), or null when the process has none. */
+  tty: string | null;
+  /** Session id (field 6 of /proc/PID/stat). */
+  sid: number;
+  /** Process group id (field 5 of /proc/PID/stat). */
+  pgid: number;
+  /** cgroup memberships; empty when not readable. */
+  cgroups: CgroupLine[];
+  /** Only the allow-listed environment variables (see ENV_ALLOWLIST). Never anything else. */
+  env: Record<string, string>;
+  /** Open files of interest. */
+  handles: Handle[];
+  /** What could be read of this process. */
+  visibility: { fd: Visibility; environ: Visibility; cgroup: Visibility };
+}
+
+/** A flock/POSIX lock from /proc/locks (man 5 proc), matched by inode to a file of interest. */
+export interface LockRecord {
+  /** Path of the locked file of interest. */
+  path: string;
+  /** Inode of the locked file. */
+  inode: number;
+  /** `FLOCK`, `POSIX` or `OFDLCK`. */
+  kind: string;
+  /** `READ` or `WRITE`. */
+  access: string;
+  /** PID the kernel records for the lock (the process that took it). -1 for OFD locks. */
+  pid: number;
+}
+
+/** Parse outcome of an identity file (gateway.pid, gateway_state.json). */
+export type IdentityFileStatus = 'ok' | 'missing' | 'legacy' | 'corrupt' | 'unreadable';
+
+/**
+ * gateway.pid or gateway_state.json of a HERMES_HOME. Format: JSON written by Hermes
+ * (gateway/status.py at 306e2d23), `{"pid", "kind":"hermes-gateway", "argv", "start_time"}`;
+ * a legacy gateway.pid holds a bare integer.
+ */
+export interface IdentityFile {
+  path: string;
+  status: IdentityFileStatus;
+  pid: number | null;
+  /** start_time: clock ticks since boot on Linux. */
+  startTime: number | null;
+  /** gateway_state.json only: `gateway_state`. */
+  gatewayState?: string | null;
+  /** gateway_state.json only: `desired_state` (written by the s6 lifecycle and web UIs). */
+  desiredState?: string | null;
+  /** hermes_home recorded by newer Hermes. */
+  hermesHome?: string | null;
+  /** What was wrong, when status is corrupt or unreadable. */
+  error?: string;
+}
+
+/** What the scan knows about one HERMES_HOME (a root is the `default` profile, a profile is root/profiles/NAME). */
+export interface HomeRecord {
+  /** Absolute path of the HERMES_HOME. */
+  path: string;
+  /** The root this home belongs to (itself for a root). */
+  root: string;
+  /** `default` for a root, else the profile name. */
+  profile: string;
+  /** Whether the directory exists. */
+  exists: boolean;
+  /** Whether `<root>/profiles/.deleted/<name>` exists (a deleted profile's tombstone). */
+  tombstoned: boolean;
+  /** Whether `.gateway-launchd-unsupported` exists (macOS detached fallback). */
+  launchdUnsupported: boolean;
+  pidFile: IdentityFile;
+  stateFile: IdentityFile;
+}
+
+/** Status of a supervisor kind as a whole. */
+export type SupervisorStatus = 'present' | 'absent' | 'unknown';
+
+/** A systemd unit that holds, or is named for, Hermes processes (`systemctl show`, systemd.exec(5)). */
+export interface SystemdUnit {
+  /** Unit name, e.g. `hermes-gateway-argus.service`. */
+  unit: string;
+  scope: 'system' | 'user';
+  /** MainPID; 0 when not running. */
+  mainPid: number;
+  /** ControlGroup, e.g. `/system.slice/hermes-gateway-argus.service`. */
+  controlGroup: string;
+  activeState: string;
+  subState: string;
+  nRestarts: number;
+  /** ExecStart argv of the first command, as parsed from `argv[]=` of systemctl show. */
+  execStart: string[];
+  workingDirectory: string | null;
+  /** HERMES_HOME from the unit's Environment=, when set. Other variables are never kept. */
+  hermesHome: string | null;
+  /** FragmentPath (the unit file). */
+  fragmentPath: string | null;
+}
+
+/** An s6 service slot (s6-svstat(8)); `gateway-<profile>` in the official image's /run/service. */
+export interface S6Slot {
+  /** Slot directory name, e.g. `gateway-argus`. */
+  name: string;
+  /** Absolute slot directory. */
+  dir: string;
+  /** Whether s6-svstat says the service is up. */
+  up: boolean;
+  /** Supervised PID, 0 when down. */
+  pid: number;
+  /** Whether s6 wants it up. */
+  wantedUp: boolean | null;
+  /** HERMES_HOME read from the slot's run script, when it sets one. */
+  hermesHome: string | null;
+  /** Profile from `-p NAME` in the run script or the slot name. */
+  profile: string | null;
+  /** When s6-svstat failed for this slot. */
+  error?: string;
+}
+
+/** A supervisor observation: one per kind the source knows. */
+export interface SupervisorObservation {
+  kind: 'systemd' | 's6' | 'launchd' | 'windows-task';
+  status: SupervisorStatus;
+  /** Why the status is unknown or absent (missing binary, timeout, not booted). */
+  detail: string;
+  systemdUnits?: SystemdUnit[];
+  s6Slots?: S6Slot[];
+  /** s6 scan directory used. */
+  s6ScanDir?: string;
+  launchdJobs?: LaunchdJob[];
+  windowsTasks?: WindowsTask[];
+}
+
+/** A launchd job `ai.hermes.gateway*` (launchctl(1) `list` / `print`). */
+export interface LaunchdJob {
+  label: string;
+  domain: string;
+  /** PID of the job's process, 0 when not running. */
+  pid: number;
+  state: string | null;
+  hermesHome: string | null;
+  profile: string | null;
+}
+
+/** A Windows Scheduled Task `Hermes_Gateway*` (schtasks /query /fo csv /v). */
+export interface WindowsTask {
+  name: string;
+  state: string;
+  hermesHome: string | null;
+  profile: string | null;
+}
+
+/** Something the scan could not see, reported rather than hidden. */
+export interface ScanNote {
+  /** What: `fd`, `environ`, `cgroup`, `proc`, `locks`, `systemd`, `s6`, … */
+  what: string;
+  pid?: number;
+  detail: string;
+}
+
+/** Everything the classifier needs about one host at one moment. Pure data. */
+export interface HostSnapshot {
+  schema: 'hermes-doctor.snapshot/v1';
+  /** ISO time the scan started. */
+  takenAt: string;
+  platform: 'linux' | 'darwin' | 'win32';
+  hostname: string;
+  /** Clock ticks per second (sysconf(_SC_CLK_TCK)), 100 on Linux. */
+  clockTicks: number;
+  /** Boot time in ms since the epoch (btime of /proc/stat × 1000), or null. */
+  bootTimeMs: number | null;
+  /** UID of the scanning process. */
+  scannerUid: number;
+  /** PID of the scanning process and its ancestors (never signalled). */
+  scannerPids: number[];
+  /** How long the scan took, ms. */
+  scanMs: number;
+  /** Processes of interest: Hermes processes, holders of Hermes files, and their parents. */
+  processes: ProcessRecord[];
+  /** Total processes seen in the process table. */
+  processCount: number;
+  /** UID (as text) → home directory from passwd(5), for the UIDs of the processes above. */
+  userHomes: Record<string, string>;
+  locks: LockRecord[];
+  homes: HomeRecord[];
+  supervisors: SupervisorObservation[];
+  notes: ScanNote[];
+}
+
+/** Role of a process, decided by the matcher from argv (reference §1.2) and, failing that, open files. */
+export type Role =
+  | 'gateway'
+  | 'gateway-wrapper'
+  | 'kanban-worker'
+  | 'dispatcher-daemon'
+  | 'dashboard'
+  | 'tui'
+  | 'web-ui'
+  | 'hermes-cli'
+  | 'stray-holder';
+
+/** Verdict for one process (issue 3). */
+export type Verdict =
+  | 'supervised'
+  | 'manual'
+  | 'orphan'
+  | 'duplicate'
+  | 'ghost'
+  | 'orphaned-worker'
+  | 'stray-holder'
+  | 'unknown';
+
+/** Who supervises a process, when something does. */
+export interface SupervisorRef {
+  kind: 'systemd' | 's6' | 'launchd' | 'windows-task' | 'web-ui' | 'desktop';
+  /** Unit name, slot name, launchd label, task name, or the app's PID as text. */
+  unit: string;
+  /** MainPID, slot PID or job PID; null when the supervisor has no PID (Windows tasks). */
+  mainPid: number | null;
+  /** How membership was proven: `MainPID`, `cgroup`, `slot-pid`, `parent s6-supervise`, … */
+  via: string;
+}
+
+/** The classifier's view of one process. */
+export interface ProcessVerdict {
+  pid: number;
+  ppid: number;
+  uid: number;
+  startTicks: number;
+  startTime: string | null;
+  argv: string[];
+  role: Role;
+  /** HERMES_HOME, or null when unknown. */
+  hermesHome: string | null;
+  /** How the home was found: `argv -p`, `env HERMES_HOME`, `gateway.lock fd`, … */
+  homeSource: string | null;
+  profile: string | null;
+  kanbanRoot: string | null;
+  supervisor: SupervisorRef | null;
+  verdict: Verdict;
+  /** The reasons, in words, for the verdict. */
+  reasons: string[];
+  handles: Handle[];
+  /** Session and tty, for "started from pts/3, session 1234". */
+  tty: string | null;
+  sid: number;
+}
+
+/** Kanban risk for one DB. */
+export type KanbanRisk = 'ok' | 'stray-writer' | 'rival-writers';
+
+export interface KanbanHolder {
+  pid: number;
+  mode: AccessMode | null;
+  role: Role | 'unknown';
+  verdict: Verdict | null;
+}
+
+export interface KanbanReport {
+  /** Absolute path of the kanban.db. */
+  db: string;
+  /** Kanban root it belongs to. */
+  root: string;
+  holders: KanbanHolder[];
+  /** PID holding `<root>/kanban/.dispatcher.lock`, or null. */
+  dispatcherLockHolder: number | null;
+  /** Gateways that may write this DB (by kanban root), with verdicts. */
+  writers: { pid: number; verdict: Verdict; role: Role }[];
+  risk: KanbanRisk;
+  reasons: string[];
+}
+
+/** critical → exit 2, unknown → exit 3 (could not decide), warning → exit 1, info → no effect. */
+export type Severity = 'critical' | 'unknown' | 'warning' | 'info';
+
+export interface Finding {
+  severity: Severity;
+  /** Stable machine code, e.g. `ORPHAN_GATEWAY`, `RIVAL_WRITERS`. */
+  code: string;
+  pid: number | null;
+  /** The cause, in one sentence. */
+  message: string;
+  /** The exact command that fixes it, or null when a person must decide. */
+  remedy: string | null;
+}
+
+/** Exit codes, monitoring style (Nagios plugin convention). */
+export const ExitCode = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The classifier's whole answer. */
+export interface Report {
+  schema: 'hermes-doctor.orphans/v1';
+  takenAt: string;
+  hostname: string;
+  processes: ProcessVerdict[];
+  kanban: KanbanReport[];
+  findings: Finding[];
+  supervisors: { kind: string; status: SupervisorStatus; detail: string }[];
+  summary: {
+    processes: number;
+    byVerdict: Partial<Record<Verdict, number>>;
+    critical: number;
+    unknown: number;
+    warnings: number;
+    exitCode: ExitCodeValue;
+    scanMs: number;
+  };
+}
