@@ -84,10 +84,13 @@ describe.skipIf(!avail.ok)(`systemd harness, real systemd in a namespace${avail.
   let mainPid1 = 0;
   // a folder under os.tmpdir(): hidden inside by the private /tmp unless bind-mounted
   let hostTmp = '';
+  let hostOnly = '';
 
   beforeAll(async () => {
     hostTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hermes-doctor-systemd-'));
     fs.writeFileSync(path.join(hostTmp, 'marker'), 'from-host-tmp\n');
+    hostOnly = path.join('/tmp', `hermes-doctor-hostonly-${process.pid}`);
+    fs.writeFileSync(hostOnly, 'host only\n');
     cgBefore = cgroupDirs();
     ns = await bootSystemd({ units: { 'hermes-gateway.service': GATEWAY_UNIT }, bindPaths: [hostTmp] });
   }, 20000);
@@ -95,6 +98,7 @@ describe.skipIf(!avail.ok)(`systemd harness, real systemd in a namespace${avail.
   afterAll(async () => {
     await teardownAll();
     if (hostTmp) fs.rmSync(hostTmp, { recursive: true, force: true });
+    if (hostOnly) fs.rmSync(hostOnly, { force: true });
   }, 20000);
 
   it('systemctl show answers MainPID, ControlGroup, ActiveState, NRestarts', async () => {
@@ -171,8 +175,10 @@ describe.skipIf(!avail.ok)(`systemd harness, real systemd in a namespace${avail.
     const seen = await ns.exec(['cat', path.join(hostTmp, 'marker')]);
     expect(seen.stdout).toBe('from-host-tmp\n');
     const ls = await ns.exec(['ls', '-A', '/tmp']);
-    // only the parent folder of the bind target exists in the private /tmp
-    expect(ls.stdout.trim().split('\n')).toEqual([path.relative('/tmp', hostTmp).split('/')[0]]);
+    // only the parents of bind targets exist in the private /tmp: a host-only file there is not visible
+    expect(ls.stdout.trim().split('\n')).toContain(path.relative('/tmp', hostTmp).split('/')[0]);
+    expect(ls.stdout).not.toContain(path.basename(hostOnly));
+    expect((await ns.exec(['test', '-e', hostOnly])).code).not.toBe(0);
     const scratch = nsScratchDir();
     fs.writeFileSync(path.join(scratch, 'x'), 'scratch\n');
     expect((await ns.exec(['cat', path.join(scratch, 'x')])).stdout).toBe('scratch\n');

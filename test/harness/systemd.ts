@@ -28,6 +28,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const SYSTEMD_BIN = '/lib/systemd/systemd';
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -469,9 +470,19 @@ export async function teardownAll(): Promise<void> {
   if (errors.length) throw errors[0];
 }
 
+/** The repository root (CI clones it under a temp dir, which is private inside: it is always bound). */
+const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** True when a host path is hidden inside by the private tmpfs mounts on /tmp, /run and /var/tmp. */
+function underPrivateMount(p: string): boolean {
+  return ['/tmp', '/run', '/var/tmp'].some((m) => p === m || p.startsWith(m + '/'));
+}
+
 export async function bootSystemd(opts: BootOptions): Promise<SystemdNs> {
   assertUnitsSafe(opts.units);
-  const bindPaths = (opts.bindPaths ?? []).map((p) => {
+  const requested = [...(opts.bindPaths ?? [])];
+  if (underPrivateMount(REPO_DIR) && !requested.includes(REPO_DIR)) requested.push(REPO_DIR);
+  const bindPaths = requested.map((p) => {
     if (!path.isAbsolute(p)) throw new Error(`bootSystemd: bindPaths must be absolute: ${p}`);
     const r = path.resolve(p);
     if (!fs.existsSync(r)) throw new Error(`bootSystemd: bind path does not exist: ${r}`);
