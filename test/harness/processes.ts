@@ -251,7 +251,7 @@ export async function waitFor(
 }
 
 /** Wait until HOME/gateway.pid names pid and pid holds the flock on HOME/gateway.lock. */
-export async function waitForGatewayReady(home: string, pid: number, timeoutMs = 8000): Promise<void> {
+export async function waitForGatewayReady(home: string, pid: number, timeoutMs = 20_000): Promise<void> {
   await waitFor(
     () => {
       if (!isAlive(pid)) throw new Error('gone');
