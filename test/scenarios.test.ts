@@ -15,13 +15,16 @@ import { FAKE_SECRET, killAll, startGateway, startProcess, startWorker, waitFor,
 import { addGatewaySlot, startS6Tree, stopAllS6Trees, type S6Tree } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasBinary, hasPython3, hasS6, isLinux, requireOrSkip } from './harness/skip.js';
+import { assertOrphansV1 } from './contract.js';
 
 /** Runs the real CLI in-process and returns its exit code, stdout and the parsed JSON (with --json). */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string; report: Report | null }> {
   let out = '';
   let err = '';
   const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
-  return { code, out, err, report: args.includes('--json') ? (JSON.parse(out) as Report) : null };
+  const report = args.includes('--json') ? (JSON.parse(out) as Report) : null;
+  if (report) assertOrphansV1(report); // every JSON document of every scenario follows the README's contract
+  return { code, out, err, report };
 }
 
 const homesArgs = (...homes: string[]) => homes.flatMap((h) => ['--home', h]);
@@ -296,5 +299,18 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
     const rec = snap.processes.find((p) => p.pid === g.pid)!;
     expect(rec.env.HOME).toBeDefined();
     expect(Object.keys(rec.env)).not.toContain('OPENAI_API_KEY');
+  });
+});
+
+describe('the JSON contract validator', () => {
+  it('rejects a document that breaks the contract', () => {
+    expect(() => assertOrphansV1({ schema: 'hermes-doctor.orphans/v1' })).toThrow(/must have required property 'processes'/);
+    expect(() =>
+      assertOrphansV1({
+        schema: 'hermes-doctor.orphans/v1', takenAt: '2026-11-23T00:00:00.000Z', hostname: 'h', processes: [], kanban: [],
+        findings: [{ severity: 'fatal', code: 'X', pid: null, message: 'm', remedy: null }], supervisors: [],
+        summary: { processes: 0, byVerdict: {}, critical: 0, unknown: 0, warnings: 0, exitCode: 0, scanMs: 1 },
+      }),
+    ).toThrow(/severity/);
   });
 });

@@ -65,10 +65,7 @@ function writes(mode: AccessMode | null): boolean {
 }
 
 function launchedFrom(rec: ProcessRecord): string {
-  const parts: string[] = [];
-  if (rec.tty) parts.push(`started from ${rec.tty}`);
-  parts.push(`session ${rec.sid}`);
-  return parts.join(', ');
+  return `${rec.tty ? `started from ${rec.tty}` : 'no controlling terminal'}, session ${rec.sid}`;
 }
 
 function describeOutside(rec: ProcessRecord, sups: HomeSupervisor[]): string {
@@ -360,7 +357,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     switch (s.verdict) {
       case 'orphan': {
         const sups = homeSupFor(s);
-        const restart = sups[0] ? `; then, if needed, \`${sups[0].restart}\`` : '';
+        const restart = sups[0] ? `; the supervised way to restart this home is \`${sups[0].restart}\`` : '';
         findings.push({
           severity: 'warning',
           code: s.role === 'dispatcher-daemon' ? 'ORPHAN_DISPATCHER' : 'ORPHAN_GATEWAY',
