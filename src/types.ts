@@ -240,6 +240,12 @@ export interface HostSnapshot {
   processCount: number;
   /** UID (as text) → home directory from passwd(5), for the UIDs of the processes above. */
   userHomes: Record<string, string>;
+  /**
+   * Root → content of `<root>/active_profile` (the sticky profile of `hermes profile use`), or null
+   * when the file is absent or says `default`. Hermes (hermes_cli/main.py at 306e2d23) applies it when no
+   * `-p` is given and HERMES_HOME is unset or a root.
+   */
+  activeProfiles: Record<string, string | null>;
   locks: LockRecord[];
   homes: HomeRecord[];
   supervisors: SupervisorObservation[];

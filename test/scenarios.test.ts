@@ -113,6 +113,35 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
       expect(table.out).toContain(`kill -TERM ${orphan.pid}`);
       expect(table.out).not.toMatch(/\u001b\[/);
     });
+
+    it('2b. the incident\u2019s other orphans: `gateway restart --profile argus`, and a bare `gateway run` moved to argus by active_profile', async () => {
+      const scratch = makeScratch();
+      const root = scratch.root('argus');
+      const home = profileHome(root, 'argus');
+      fs.writeFileSync(path.join(root, 'active_profile'), 'argus\n');
+      tree = await startS6Tree(path.join(scratch.dir, 'service'));
+      const sup = await addGatewaySlot(tree, { profile: 'argus', root });
+      const restart = startGateway({ root, args: ['gateway', 'restart', '--profile', 'argus'], env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
+      const bare = startGateway({ root, args: ['gateway', 'run', '--replace'], env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
+      const hasDb = (pid: number) => () =>
+        (readFdLinks(pid) as { value?: { target: string }[] }).value?.some((l) => l.target.endsWith('kanban.db')) ?? false;
+      await waitFor(hasDb(restart.pid), 8000, 'restart orphan to open kanban.db');
+      await waitFor(hasDb(bare.pid), 8000, 'bare orphan to open kanban.db');
+      const { code, report } = await cli(['orphans', '--json', '--s6-scandir', tree.scanDir, ...homesArgs(home)]);
+      const r = report!;
+      expect(verdictOf(r, sup.pid).verdict).toBe('supervised');
+      expect(verdictOf(r, sup.pid).homeSource).toBe('argv -p argus');
+      const rs = verdictOf(r, restart.pid);
+      expect(rs.role).toBe('gateway');
+      expect(rs.verdict).toBe('orphan');
+      const b = verdictOf(r, bare.pid);
+      expect(b.argv).not.toContain('-p');
+      expect(b.hermesHome).toBe(home);
+      expect(b.homeSource).toContain('active_profile argus');
+      expect(b.verdict).toBe('orphan');
+      expect(r.kanban.find((k) => k.db === path.join(root, 'kanban.db'))!.risk).toBe('rival-writers');
+      expect(code).toBe(2);
+    });
   });
 
   it('3. one gateway from a shell, nothing installed: manual, exit 0', async () => {
@@ -124,7 +153,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
     const p = verdictOf(report!, g.pid);
     expect(p.verdict).toBe('manual');
     expect(p.profile).toBe('default');
-    expect(p.homeSource).toBe('fd on gateway.lock');
+    expect(p.homeSource).toMatch(/^default root .*\.hermes \(no active_profile\)$/);
     expect(report!.kanban[0]!.risk).toBe('ok');
     expect(code).toBe(0);
   });

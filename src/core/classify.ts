@@ -95,7 +95,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
   const byPid = new Map(snap.processes.map((p) => [p.pid, p]));
   const homeRec = new Map<string, HomeRecord>(snap.homes.map((h) => [cleanPath(h.path), h]));
   const ids = new Map<number, Identity>();
-  for (const p of snap.processes) ids.set(p.pid, identify(p, snap.userHomes ?? {}));
+  for (const p of snap.processes) ids.set(p.pid, identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} }));
 
   const subjects: Subject[] = [];
   for (const p of snap.processes) {
@@ -142,6 +142,11 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     if (!home) {
       s.verdict = 'unknown';
       s.reasons.push(`HERMES_HOME unknown: ${s.id.homeUnknownWhy}`);
+      continue;
+    }
+    if (s.id.homeGuessed) {
+      s.verdict = 'unknown';
+      s.reasons.push('its HERMES_HOME is a guess (environment and open files not visible to this user): run as root or as its owner to decide');
       continue;
     }
     const sups = homeSups.get(home) ?? [];

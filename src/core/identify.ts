@@ -23,6 +23,22 @@ export interface Identity {
   kanbanRoot: string | null;
   /** Disagreement between sources (argv vs the lock the process actually holds), in words. */
   conflicts: string[];
+  /**
+   * True when the home rests on a guess: `-p NAME` was seen but the process environment was not readable,
+   * so its root was assumed to be `~/.hermes` of its UID. A guessed home never yields a confident verdict.
+   */
+  homeGuessed: boolean;
+}
+
+/** Env markers that make Hermes skip the sticky active_profile (reference §1.3: July and newer code). */
+export const ACTIVE_PROFILE_SKIP_ENV = ['HERMES_S6_SUPERVISED_CHILD', 'HERMES_SUPERVISED_CHILD', 'HERMES_GATEWAY_EXTERNAL_SUPERVISOR', 'INVOCATION_ID'] as const;
+
+/** What identify needs besides the process: passwd homes and the active_profile of roots. */
+export interface IdentifyContext {
+  /** UID (as text) → passwd home directory. */
+  userHomes: Record<string, string>;
+  /** Root → its active_profile, null when none; a root missing from the map was not read. */
+  activeProfiles?: Record<string, string | null>;
 }
 
 /** The default Hermes root for a process: `$HOME/.hermes` (+ HERMES_DATA_DIR_SUFFIX), reference §1.4. */
@@ -82,7 +98,8 @@ export function roleOf(proc: ProcessRecord, cmd: HermesCommand | null): Role | n
  * Identifies one process. `userHomes` maps a UID (as text) to its passwd home directory, used when the
  * process's own HOME is not visible.
  */
-export function identify(proc: ProcessRecord, userHomes: Record<string, string>): Identity {
+export function identify(proc: ProcessRecord, ctx: IdentifyContext): Identity {
+  const userHomes = ctx.userHomes;
   const cmd = parseHermesArgv(proc.argv);
   const role = roleOf(proc, cmd);
   const conflicts: string[] = [];
@@ -93,11 +110,16 @@ export function identify(proc: ProcessRecord, userHomes: Record<string, string>)
   const effective = cmd?.wrapped ?? cmd;
   const envHome = proc.env.HERMES_HOME ? cleanPath(proc.env.HERMES_HOME) : null;
   const lockHomes = homesFromHandles(proc);
+  let homeGuessed = false;
   if (effective?.profile) {
     const root = envHome ? rootOfHome(envHome) : defaultRoot(proc, userHomes);
     if (root) {
       hermesHome = homeForProfile(root, effective.profile);
       homeSource = `argv -p ${effective.profile}`;
+      if (!envHome && !proc.env.HOME && proc.visibility.environ !== 'ok') {
+        homeGuessed = true;
+        homeSource += `, root assumed to be ${root} (environment not readable: ${proc.visibility.environ})`;
+      }
     } else {
       homeUnknownWhy = `argv says profile ${effective.profile} but the root is unknown (no HERMES_HOME or HOME visible)`;
     }
@@ -108,16 +130,35 @@ export function identify(proc: ProcessRecord, userHomes: Record<string, string>)
     hermesHome = cleanPath(effective.hermesHomeInArgv);
     homeSource = 'hermes_home= in the command line';
   }
+  // No -p: HERMES_HOME unset or a root → Hermes reads <root>/active_profile (unless a supervised child).
+  if (!effective?.profile && (role === 'gateway' || role === 'dispatcher-daemon' || role === 'gateway-wrapper')) {
+    const root = hermesHome ?? (proc.env.HOME ? defaultRoot(proc, userHomes) : null);
+    if (root && rootOfHome(root) === root && ctx.activeProfiles && root in ctx.activeProfiles) {
+      const skip = ACTIVE_PROFILE_SKIP_ENV.find((k) => proc.env[k]);
+      const sticky = ctx.activeProfiles[root];
+      if (sticky && !skip) {
+        hermesHome = homeForProfile(root, sticky);
+        homeSource = `${homeSource ?? `default root ${root}`} + active_profile ${sticky}`;
+      } else if (!hermesHome) {
+        hermesHome = root;
+        homeSource = `default root ${root} (${skip ? `${skip} set: active_profile not applied` : 'no active_profile'})`;
+      }
+    }
+  }
   if (lockHomes.length === 1) {
     const lockHome = cleanPath(lockHomes[0]!);
     if (!hermesHome) {
       hermesHome = lockHome;
       homeSource = 'fd on gateway.lock';
+      homeGuessed = false;
     } else if (lockHome !== hermesHome) {
       // The held lock is proof; argv and env are inference (active_profile can move a process).
       conflicts.push(`${homeSource} gives ${hermesHome} but the process has ${lockHome}/gateway.lock open`);
       hermesHome = lockHome;
       homeSource = 'fd on gateway.lock';
+      homeGuessed = false;
+    } else {
+      homeGuessed = false;
     }
   }
   if (!hermesHome && !homeUnknownWhy && role && role !== 'stray-holder' && role !== 'web-ui') {
@@ -137,5 +178,5 @@ export function identify(proc: ProcessRecord, userHomes: Record<string, string>)
   }
 
   const profile = hermesHome ? (rootOfHome(hermesHome) === hermesHome ? 'default' : path.posix.basename(hermesHome)) : (effective?.profile ?? null);
-  return { role, cmd, hermesHome, homeSource, homeUnknownWhy, profile, kanbanRoot, conflicts };
+  return { role, cmd, hermesHome, homeSource, homeUnknownWhy, profile, kanbanRoot, conflicts, homeGuessed };
 }

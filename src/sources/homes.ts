@@ -114,3 +114,16 @@ export function listProfileHomes(root: string): string[] {
     return [];
   }
 }
+
+/**
+ * Reads `<root>/active_profile` (written by `hermes profile use NAME`; hermes_cli/main.py at 306e2d23):
+ * the profile name, or null when the file is absent, empty, `default`, or not a valid profile id.
+ */
+export function readActiveProfile(root: string): string | null {
+  try {
+    const name = fs.readFileSync(path.join(root, 'active_profile'), 'utf8').trim();
+    return name && name !== 'default' && /^[a-z0-9][a-z0-9_-]{0,63}$/.test(name) ? name : null;
+  } catch {
+    return null;
+  }
+}

@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Handle, HostSnapshot, LockRecord, ProcessRecord, ScanNote, SupervisorObservation } from '../../types.js';
 import { isWebUiArgv, parseHermesArgv, s6SuperviseSlot } from '../../core/argv.js';
-import { identify } from '../../core/identify.js';
+import { defaultRoot, identify } from '../../core/identify.js';
 import { FILES, cleanPath, dispatcherLockPath, isFileOfInterest, kanbanDbOfFile, rootOfHome } from '../../core/paths.js';
 import { filterEnvironBlock } from '../environ.js';
-import { listProfileHomes, readHome } from '../homes.js';
+import { listProfileHomes, readActiveProfile, readHome } from '../homes.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeS6 } from '../supervisors/s6.js';
 import { observeSystemd, unitOfCgroupPath } from '../supervisors/systemd.js';
@@ -223,11 +223,19 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
     notes.push({ what: 'passwd', detail: 'cannot read /etc/passwd: default roots of processes without HOME are unknown' });
   }
 
+  // The sticky active_profile of every root a process may default to (read before identifying).
+  const activeProfiles: Record<string, string | null> = {};
+  for (const rec of records.values()) {
+    const envHome = rec.env.HERMES_HOME ? rootOfHome(cleanPath(rec.env.HERMES_HOME)) : null;
+    const root = envHome ?? defaultRoot(rec, userHomes);
+    if (root && !(root in activeProfiles)) activeProfiles[root] = readActiveProfile(root);
+  }
+
   // Homes in sight: from processes, from --home, and every profile of each root seen.
   const homes = new Set<string>((opts.extraHomes ?? []).map(cleanPath));
   const kanbanRoots = new Set<string>();
   for (const rec of records.values()) {
-    const id = identify(rec, userHomes);
+    const id = identify(rec, { userHomes, activeProfiles });
     if (id.hermesHome && id.role && id.role !== 'web-ui') homes.add(id.hermesHome);
     if (id.kanbanRoot) kanbanRoots.add(id.kanbanRoot);
     for (const h of rec.handles) {
@@ -342,6 +350,7 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
     scanMs: Math.round((performance.now() - started) * 10) / 10,
     processes: [...records.values()].sort((a, b) => a.pid - b.pid),
     processCount: pids.length,
+    activeProfiles,
     userHomes: Object.fromEntries(
       [...new Set([...records.values()].map((r) => String(r.uid)))].filter((u) => userHomes[u]).map((u) => [u, userHomes[u]!]),
     ),
