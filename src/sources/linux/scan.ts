@@ -306,8 +306,15 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
       continue;
     }
     const { major, minor } = devMajorMinor(st.dev);
-    for (const l of procLocks) {
-      if (l.inode === st.ino && l.major === major && l.minor === minor) {
+    let matches = procLocks.filter((l) => l.inode === st.ino && l.major === major && l.minor === minor);
+    if (matches.length === 0) {
+      // On overlayfs (Docker) stat() reports the overlay's device while /proc/locks names the upper
+      // layer's: accept an inode-only match when all such locks sit on one device.
+      const byInode = procLocks.filter((l) => l.inode === st.ino);
+      if (new Set(byInode.map((l) => `${l.major}:${l.minor}`)).size === 1) matches = byInode;
+    }
+    for (const l of matches) {
+      {
         const key = `${file}:${l.pid}:${l.kind}`;
         if (seen.has(key)) continue;
         seen.add(key);
