@@ -314,12 +314,10 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
       if (new Set(byInode.map((l) => `${l.major}:${l.minor}`)).size === 1) matches = byInode;
     }
     for (const l of matches) {
-      {
-        const key = `${file}:${l.pid}:${l.kind}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        locks.push({ path: file, inode: st.ino, kind: l.kind, access: l.access, pid: l.pid });
-      }
+      const key = `${file}:${l.pid}:${l.kind}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      locks.push({ path: file, inode: st.ino, kind: l.kind, access: l.access, pid: l.pid });
     }
   }
   for (const rec of records.values()) {
