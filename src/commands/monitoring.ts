@@ -95,6 +95,10 @@ export function emitReport(report: Report, args: MonitoringArgs, ctx: CommandCon
   const format: OutputFormat = args.format ?? (args.json ? 'json' : 'table');
   if (format === 'json') ctx.stdout(renderJson(report));
   else if (format === 'prometheus') ctx.stdout(metrics());
-  else ctx.stdout(renderTable(report, { color: args.color ?? colorWanted() }) + '\n');
+  else {
+    // A snapshot's ages are relative to when it was taken, not to now.
+    const nowMs = args.from ? Date.parse(report.takenAt) : NaN;
+    ctx.stdout(renderTable(report, { color: args.color ?? colorWanted(), ...(Number.isFinite(nowMs) ? { nowMs } : {}) }) + '\n');
+  }
   return code;
 }

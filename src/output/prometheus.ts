@@ -123,7 +123,7 @@ export function renderPrometheus(report: Report, opts: PrometheusOptions = {}): 
   if (opts.orphansKilled !== undefined && opts.orphansKilled !== null) {
     e.metric('orphans_killed', 'Orphan processes killed by the last run (runs with --kill only).', [{ value: opts.orphansKilled }]);
   }
-  e.metric('scan_duration_seconds', 'Duration of the host scan of the last run, seconds.', [{ value: report.summary.scanMs / 1000 }]);
+  e.metric('scan_duration_seconds', 'Duration of the host scan of the last run, seconds.', [{ value: Math.round(report.summary.scanMs) / 1000 }]);
   e.metric('last_run_timestamp_seconds', 'End of the last run, seconds since the Unix epoch.', [{ value: Math.round(opts.nowMs ?? Date.now()) / 1000 }]);
   return e.text();
 }
