@@ -12,7 +12,7 @@ import { type Program, type ScheduleSpec, defaultProgram, parseEvery } from '../
 import { generateCronLine, installCron, removeCron } from '../actions/schedule/cron.js';
 import { generatePlist, installLaunchd, plistPath, removeLaunchd } from '../actions/schedule/launchd.js';
 import { spawnRunner } from '../actions/schedule/run.js';
-import { type SystemdScope, defaultUnitDir, generateSystemdUnits, installSystemd, removeSystemd } from '../actions/schedule/systemd.js';
+import { type SystemdScope, defaultUnitDir, runtimeFlag, generateSystemdUnits, installSystemd, removeSystemd } from '../actions/schedule/systemd.js';
 import type { CommandContext } from './context.js';
 
 /** Schedulers. */
@@ -101,7 +101,7 @@ export async function runSchedule(args: ScheduleArgs, ctx: CommandContext): Prom
       if (args.action === 'remove') return out(await removeSystemd(target)), 0;
       const units = generateSystemdUnits(spec, program, { scope, defaultDependencies: args['default-dependencies'] });
       if (args.action === 'print') {
-        const lines = [`# hermes-doctor schedule install --via ${via} would write ${Object.keys(units).length} unit files and run:`, `#   ${sc} daemon-reload && ${sc} enable --now hermes-doctor.timer`];
+        const lines = [`# hermes-doctor schedule install --via ${via} would write ${Object.keys(units).length} unit files and run:`, `#   ${sc} daemon-reload && ${sc} enable ${runtimeFlag(target).map((f) => f + ' ').join('')}--now hermes-doctor.timer`];
         for (const [name, text] of Object.entries(units)) lines.push('', `# ---- ${path.join(unitDir, name)}`, text.trimEnd());
         return out(lines), 0;
       }

@@ -115,6 +115,14 @@ async function systemctl(t: SystemdTarget, args: string[]): Promise<{ ok: boolea
   return r.error === null && r.code === 0 ? { ok: true, why: '' } : { ok: false, why: describeFailure(`systemctl ${full.join(' ')}`, r) };
 }
 
+/**
+ * `--runtime` when the units live under /run (runtime units: their enablement symlinks must go to
+ * /run too, not to /etc; systemctl(1) "enable --runtime"). A test namespace shares the host's /etc.
+ */
+export function runtimeFlag(t: Pick<SystemdTarget, 'unitDir'>): string[] {
+  return t.unitDir === '/run' || t.unitDir.startsWith('/run/') ? ['--runtime'] : [];
+}
+
 function isOurs(file: string): boolean | null {
   try {
     return fs.readFileSync(file, 'utf8').includes(MANAGED_MARKER);
@@ -138,7 +146,7 @@ export async function installSystemd(units: Record<string, string>, t: SystemdTa
     writeFileAtomic(file, text, 0o644);
     done.push(`wrote ${file}`);
   }
-  for (const args of [['daemon-reload'], ['enable', '--now', TIMER_UNIT]]) {
+  for (const args of [['daemon-reload'], ['enable', ...runtimeFlag(t), '--now', TIMER_UNIT]]) {
     const r = await systemctl(t, args);
     if (!r.ok) throw new Error(r.why);
     done.push(`systemctl ${t.scope === 'user' ? '--user ' : ''}${args.join(' ')}`);
@@ -161,7 +169,7 @@ export async function removeSystemd(t: SystemdTarget): Promise<string[]> {
   }
   if (present.length > 0) {
     // Failures here (unit not loaded) do not stop the removal.
-    if ((await systemctl(t, ['disable', '--now', TIMER_UNIT])).ok) done.push(`systemctl disable --now ${TIMER_UNIT}`);
+    if ((await systemctl(t, ['disable', ...runtimeFlag(t), '--now', TIMER_UNIT])).ok) done.push(`systemctl disable ${runtimeFlag(t).join('')}${runtimeFlag(t).length ? ' ' : ''}--now ${TIMER_UNIT}`);
     if ((await systemctl(t, ['stop', SERVICE_UNIT])).ok) done.push(`systemctl stop ${SERVICE_UNIT}`);
   }
   for (const n of present) {
