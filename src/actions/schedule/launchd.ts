@@ -30,7 +30,8 @@ export function generatePlist(spec: ScheduleSpec, program: Program, opts: Launch
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
-    `<!-- Managed by hermes-doctor (${MANAGED_MARKER}); remove with: hermes-doctor schedule remove --via launchd -->`,
+    // XML comments may not contain "--": no option names in here.
+    `<!-- Managed by hermes-doctor (${MANAGED_MARKER}); remove it with: hermes-doctor schedule remove, via launchd -->`,
     '<plist version="1.0">',
     '<dict>',
     '  <key>Label</key>',
