@@ -63,9 +63,11 @@ export function usesMonitoring(args: MonitoringArgs): boolean {
  * Classifies a snapshot file with the same filters as a live run. The UID filter is the snapshot's
  * scanner UID (as a live run on that host would have used), unless --all-users or the scan ran as root.
  *
- * @throws SnapshotError with a clear message when the file is missing or invalid
+ * @throws SnapshotError with a clear message when the file is missing or invalid; Error with --kill
  */
 export function classifyFromFile(args: MonitoringArgs & { from: string }): Report {
+  // A snapshot's PIDs belong to another host or another moment: never act on them.
+  if ((args as { kill?: unknown }).kill) throw new Error('--from classifies a snapshot offline; it cannot be combined with --kill');
   const snap = readSnapshotFile(args.from);
   return classify(snap, {
     ...(args.home ? { homes: args.home } : {}),
