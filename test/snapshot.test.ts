@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
+import { classifyFromFile } from '../src/commands/monitoring.js';
 import { classify } from '../src/core/classify.js';
 import { MASK, maskArgv, maskShapes } from '../src/core/mask.js';
 import { formatAge } from '../src/output/table.js';
@@ -152,6 +153,12 @@ describe('bad snapshot files: a clear message, exit 3, nothing else', () => {
       expect(r.err).not.toMatch(/at .*\.ts:\d+/); // a message, not a stack trace
     });
   }
+
+  it('--from never goes with --kill (the PIDs belong to another host or moment)', () => {
+    const from = path.join(FIXTURES, 'seed-001-systemd-orphans.snapshot.json');
+    expect(() => classifyFromFile({ from, kill: true } as Parameters<typeof classifyFromFile>[0])).toThrow(/cannot be combined with --kill/);
+    expect(classifyFromFile({ from }).summary.exitCode).toBe(2);
+  });
 
   it('environment variables outside the allowlist are dropped on load', () => {
     const s = good() as { processes: { env: Record<string, string> }[] };

@@ -58,7 +58,6 @@ export function generateSystemdUnits(spec: ScheduleSpec, program: Program, opts:
     `# Managed by hermes-doctor (${MANAGED_MARKER}); remove with: hermes-doctor schedule remove --via ${opts.scope === 'user' ? 'systemd-user' : 'systemd'}`,
     '[Unit]',
     'Description=hermes-doctor: find Hermes gateways outside their supervisor',
-    'Documentation=man:systemd.timer(5)',
     ...noDefaultDeps,
     '',
     '[Service]',
