@@ -225,18 +225,28 @@ describe.skipIf(requireOrSkip('root, crontab (apt-get install cron), unshare and
     expect(ran.status).toBe(0);
     expect(fs.readFileSync(path.join(prom, 'hermes_doctor.prom'), 'utf8')).toMatch(/^hermes_doctor_exit_code 0$/m);
 
-    // Two runs started together: the lock serialises them (never both scanning at once).
-    const both = await Promise.all(
-      [0, 1].map(
+    // Three runs started together by cron: the job's node is a wrapper that logs start and end around a
+    // slow run, so overlapping runs would show interleaved lines.
+    const log = path.join(scratch.dir, 'runs.log');
+    const slowNode = path.join(scratch.dir, 'slow-node.sh');
+    fs.writeFileSync(slowNode, `#!/bin/sh\necho "start $$" >> ${log}\nsleep 1\n${process.execPath} "$@"\nrc=$?\necho "end $$" >> ${log}\nexit $rc\n`, { mode: 0o755 });
+    const slowLine = generateCronLine(spec({ everySec: 60, textfileDir: prom, homes: [root], s6ScanDir: '/nonexistent/hd-no-s6' }), { node: slowNode, cli: CLI }, { flock: '/usr/bin/flock', lockFile: lock });
+    const slowCommand = slowLine.split(' ').slice(5).join(' ');
+    const codes = await Promise.all(
+      [0, 1, 2].map(
         () =>
           new Promise<number | null>((resolve) => {
-            const p = startProcess(['/bin/sh', '-c', command], { minimalEnv: false });
+            const p = startProcess(['/bin/sh', '-c', slowCommand]);
             void p.exited!.then((e) => resolve(e.code));
           }),
       ),
     );
-    expect(both.every((c) => c === 0 || c === 1)).toBe(true);
-    expect(both).toContain(0);
+    const entries = fs.readFileSync(log, 'utf8').trim().split('\n');
+    // Exactly one run went through (the others found the lock held and exited 1 at once), and it was whole.
+    expect(codes.sort()).toEqual([0, 1, 1]);
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatch(/^start \d+$/);
+    expect(entries[1]).toBe(entries[0]!.replace('start', 'end'));
   });
 });
 
