@@ -4,7 +4,10 @@
  */
 import yargs from 'yargs';
 import { type CommandContext, processContext } from './commands/context.js';
+import { monitoringOptions } from './commands/monitoring.js';
 import { type OrphansArgs, runOrphans, scanOptions } from './commands/orphans.js';
+import { scheduleCommand } from './commands/schedule.js';
+import { snapshotCommand } from './commands/snapshot.js';
 
 /** Exit code for usage errors and unexpected failures (the tool could not decide). */
 const EXIT_USAGE = 3;
@@ -24,13 +27,15 @@ export async function main(argv: string[], ctx: CommandContext = processContext)
       ['orphans', '$0'],
       'find Hermes gateways outside their supervisor and who holds the kanban databases',
       (y) =>
-        scanOptions(y)
+        monitoringOptions(scanOptions(y))
           .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (schema hermes-doctor.orphans/v1)' })
           .option('color', { type: 'boolean', describe: 'force colour on or off (default: TTY and no NO_COLOR)' }),
       async (args) => {
         code = await runOrphans(args as unknown as OrphansArgs, ctx);
       },
     )
+    .command(snapshotCommand(ctx, (c) => (code = c)))
+    .command(scheduleCommand(ctx, (c) => (code = c)))
     .strict()
     .help()
     .version()

@@ -17,3 +17,13 @@ export { identify, type Identity } from './core/identify.js';
 export { parseHermesArgv, splitCommandLine, type HermesCommand } from './core/argv.js';
 export { renderTable, formatAge } from './output/table.js';
 export { renderJson } from './output/json.js';
+// Periodic checks and fleet monitoring (issue 6).
+export { renderPrometheus, type PrometheusOptions } from './output/prometheus.js';
+export { writeFileAtomic, writeTextfile, TEXTFILE_NAME } from './output/textfile.js';
+export { maskSnapshot, renderSnapshot } from './output/snapshot.js';
+export { maskArgv, MASK } from './core/mask.js';
+export { readSnapshotFile, parseSnapshot, validateSnapshot, SnapshotError, SNAPSHOT_SCHEMA } from './sources/snapshot-file.js';
+export { generateSystemdUnits, installSystemd, removeSystemd } from './actions/schedule/systemd.js';
+export { generateCronLine, installCron, removeCron } from './actions/schedule/cron.js';
+export { generatePlist, installLaunchd, removeLaunchd } from './actions/schedule/launchd.js';
+export { parseEvery, type ScheduleSpec } from './actions/schedule/common.js';

@@ -8,9 +8,10 @@ import { colorWanted, renderTable } from '../output/table.js';
 import { scanHost } from '../sources/index.js';
 import type { Report } from '../types.js';
 import type { CommandContext } from './context.js';
+import { type MonitoringArgs, classifyFromFile, emitReport, usesMonitoring } from './monitoring.js';
 
-/** Options of the orphans command, as yargs parses them. */
-export interface OrphansArgs {
+/** Options of the orphans command, as yargs parses them (monitoring options: issue 6, ./monitoring.ts). */
+export interface OrphansArgs extends MonitoringArgs {
   json: boolean;
   home?: string[];
   profile?: string[];
@@ -48,7 +49,9 @@ export async function scanAndClassify(args: Omit<OrphansArgs, 'json'>, ctx: Comm
 
 /** The command handler; returns the exit code. */
 export async function runOrphans(args: OrphansArgs, ctx: CommandContext): Promise<number> {
-  const report = await scanAndClassify(args, ctx);
+  // Issue 6: --from FILE classifies a snapshot offline; --quiet/--format/--textfile-dir shape the output.
+  const report = args.from ? classifyFromFile({ ...args, from: args.from }) : await scanAndClassify(args, ctx);
+  if (usesMonitoring(args)) return emitReport(report, args, ctx);
   if (args.json) ctx.stdout(renderJson(report));
   else ctx.stdout(renderTable(report, { color: args.color ?? colorWanted() }) + '\n');
   return report.summary.exitCode;

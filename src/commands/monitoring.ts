@@ -1,0 +1,106 @@
+/**
+ * The periodic-check side of `hermes-doctor orphans` (issue 6): `--from FILE` (classify a snapshot
+ * offline), `--quiet` (print nothing when healthy), `--format table|json|prometheus` and
+ * `--textfile-dir DIR` (node_exporter textfile collector). Kept out of orphans.ts so that file only
+ * gains its options and one branch.
+ */
+import type { Argv } from 'yargs';
+import { classify } from '../core/classify.js';
+import { renderJson } from '../output/json.js';
+import { renderPrometheus } from '../output/prometheus.js';
+import { colorWanted, renderTable } from '../output/table.js';
+import { writeTextfile } from '../output/textfile.js';
+import { readSnapshotFile } from '../sources/snapshot-file.js';
+import { ExitCode, type Report } from '../types.js';
+import type { CommandContext } from './context.js';
+
+/** Output formats of `orphans`. */
+export type OutputFormat = 'table' | 'json' | 'prometheus';
+
+/** The monitoring options, as yargs parses them. */
+export interface MonitoringArgs {
+  quiet?: boolean;
+  format?: OutputFormat;
+  'textfile-dir'?: string;
+  from?: string;
+  json?: boolean;
+  color?: boolean;
+  home?: string[];
+  profile?: string[];
+  'all-users'?: boolean;
+}
+
+/** Adds --quiet, --format, --textfile-dir and --from to a command. */
+export function monitoringOptions<T>(y: Argv<T>) {
+  return y
+    .option('quiet', {
+      type: 'boolean',
+      default: false,
+      describe: 'print nothing when healthy (exit 0); print the report otherwise. For cron and systemd timers',
+    })
+    .option('format', {
+      type: 'string',
+      choices: ['table', 'json', 'prometheus'] as const,
+      describe: 'output format (--json is --format json); prometheus: text exposition format',
+      defaultDescription: 'table',
+    })
+    .option('textfile-dir', {
+      type: 'string',
+      describe: "also write the metrics to DIR/hermes_doctor.prom atomically (node_exporter's --collector.textfile.directory)",
+    })
+    .option('from', {
+      type: 'string',
+      describe: 'classify a snapshot file (hermes-doctor snapshot -o FILE) instead of scanning this host; - reads stdin',
+    });
+}
+
+/** True when the run needs this module (any monitoring option set). */
+export function usesMonitoring(args: MonitoringArgs): boolean {
+  return !!(args.quiet || args.format || args['textfile-dir'] || args.from);
+}
+
+/**
+ * Classifies a snapshot file with the same filters as a live run. The UID filter is the snapshot's
+ * scanner UID (as a live run on that host would have used), unless --all-users or the scan ran as root.
+ *
+ * @throws SnapshotError with a clear message when the file is missing or invalid; Error with --kill
+ */
+export function classifyFromFile(args: MonitoringArgs & { from: string }): Report {
+  // A snapshot's PIDs belong to another host or another moment: never act on them.
+  if ((args as { kill?: unknown }).kill) throw new Error('--from classifies a snapshot offline; it cannot be combined with --kill');
+  const snap = readSnapshotFile(args.from);
+  return classify(snap, {
+    ...(args.home ? { homes: args.home } : {}),
+    ...(args.profile ? { profiles: args.profile } : {}),
+    uids: args['all-users'] || snap.scannerUid === 0 || snap.scannerUid < 0 ? null : [snap.scannerUid],
+  });
+}
+
+/**
+ * Writes the textfile (when asked) and prints the report in the chosen format, honouring --quiet.
+ *
+ * @param orphansKilled kills done by this run (from the --kill step), or null/undefined when none ran
+ * @returns the exit code: the report's, or 3 when a healthy run could not write its textfile
+ */
+export function emitReport(report: Report, args: MonitoringArgs, ctx: CommandContext, orphansKilled?: number | null): number {
+  let code: number = report.summary.exitCode;
+  const metrics = () => renderPrometheus(report, { orphansKilled: orphansKilled ?? null });
+  if (args['textfile-dir']) {
+    try {
+      writeTextfile(args['textfile-dir'], metrics());
+    } catch (err) {
+      ctx.stderr(`hermes-doctor: cannot write the textfile in ${args['textfile-dir']}: ${(err as Error).message}\n`);
+      if (code === ExitCode.OK) code = ExitCode.UNKNOWN;
+    }
+  }
+  if (args.quiet && report.summary.exitCode === ExitCode.OK) return code;
+  const format: OutputFormat = args.format ?? (args.json ? 'json' : 'table');
+  if (format === 'json') ctx.stdout(renderJson(report));
+  else if (format === 'prometheus') ctx.stdout(metrics());
+  else {
+    // A snapshot's ages are relative to when it was taken, not to now.
+    const nowMs = args.from ? Date.parse(report.takenAt) : NaN;
+    ctx.stdout(renderTable(report, { color: args.color ?? colorWanted(), ...(Number.isFinite(nowMs) ? { nowMs } : {}) }) + '\n');
+  }
+  return code;
+}

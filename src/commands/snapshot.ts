@@ -1,0 +1,59 @@
+/**
+ * `hermes-doctor snapshot [-o FILE]`: scan this host and write everything the classifier needs
+ * (schema `hermes-doctor.snapshot/v1`), with ENV_ALLOWLIST applied and secret-looking argv values
+ * masked, for a bug report or a fixture. `hermes-doctor orphans --from FILE` classifies it offline.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { renderSnapshot } from '../output/snapshot.js';
+import { writeFileAtomic } from '../output/textfile.js';
+import { scanHost } from '../sources/index.js';
+import type { CommandContext } from './context.js';
+import { scanOptions } from './orphans.js';
+
+/** Options of the snapshot command. */
+export interface SnapshotArgs {
+  output?: string;
+  home?: string[];
+  's6-scandir'?: string;
+  timeout: number;
+}
+
+/**
+ * Scans and writes the masked snapshot to `args.output` (mode 0600, atomic) or stdout.
+ *
+ * @returns 0, or 3 when the file cannot be written
+ */
+export async function runSnapshot(args: SnapshotArgs, ctx: CommandContext): Promise<number> {
+  const snap = await scanHost({
+    ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
+    ...(args.home ? { extraHomes: args.home } : {}),
+    timeoutMs: args.timeout,
+    ...ctx.scan,
+  });
+  const text = renderSnapshot(snap);
+  if (!args.output || args.output === '-') {
+    ctx.stdout(text);
+    return 0;
+  }
+  try {
+    writeFileAtomic(args.output, text, 0o600);
+  } catch (err) {
+    ctx.stderr(`hermes-doctor: cannot write ${args.output}: ${(err as Error).message}\n`);
+    return 3;
+  }
+  ctx.stderr(`hermes-doctor: wrote ${args.output} (${snap.processes.length} processes, ${snap.homes.length} homes; argv secrets masked)\n`);
+  return 0;
+}
+
+/** The yargs command module; `setCode` receives the exit code. */
+export function snapshotCommand(ctx: CommandContext, setCode: (code: number) => void): CommandModule<object, SnapshotArgs> {
+  return {
+    command: 'snapshot',
+    describe: 'write what the classifier needs about this host (secrets masked) for a bug report or `orphans --from`',
+    builder: (y: Argv<object>) =>
+      scanOptions(y).option('output', { alias: 'o', type: 'string', describe: 'write to FILE (mode 0600) instead of stdout' }) as unknown as Argv<SnapshotArgs>,
+    handler: async (args: ArgumentsCamelCase<SnapshotArgs>) => {
+      setCode(await runSnapshot(args, ctx));
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Atomic file writes: the text goes to a temporary file in the same folder, is flushed with fsync,
+ * then renamed over the target (rename(2) is atomic within one file system), so a reader (node_exporter's
+ * textfile collector, a person attaching a snapshot) never sees half a file. The temporary name starts
+ * with `.` and ends in `.tmp`, so the textfile collector (which reads only `*.prom`) never reads it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** File name written in a `--textfile-dir` (node_exporter reads `*.prom`). */
+export const TEXTFILE_NAME = 'hermes_doctor.prom';
+
+/**
+ * Writes `text` to `file` atomically.
+ *
+ * @param file target path; its folder must exist
+ * @param mode permission bits of the new file (default 0o644)
+ * @throws Error (with the errno code) when the folder is missing or not writable; the temporary file is removed
+ */
+export function writeFileAtomic(file: string, text: string, mode = 0o644): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(tmp, 'wx', mode);
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== null) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Writes Prometheus metrics into a node_exporter textfile-collector folder as `hermes_doctor.prom`.
+ *
+ * @returns the path written
+ * @throws Error when the folder does not exist or is not writable
+ */
+export function writeTextfile(dir: string, metrics: string): string {
+  const file = path.join(dir, TEXTFILE_NAME);
+  writeFileAtomic(file, metrics);
+  return file;
+}
