@@ -74,6 +74,23 @@ export interface ProcessRecord {
   handles: Handle[];
   /** What could be read of this process. */
   visibility: { fd: Visibility; environ: Visibility; cgroup: Visibility };
+  /**
+   * Off Linux only (absent on Linux): what the macOS/Windows source proved about this process without
+   * its environment (Windows cannot read another process's environment). See docs/platforms.md.
+   */
+  platformHints?: PlatformHints;
+}
+
+/** Identity facts a non-Linux source proved for a process (docs/platforms.md). */
+export interface PlatformHints {
+  /** HERMES_HOME proven by a record: gateway.pid whose pid and start stamp match, or the task launcher that started it. */
+  hermesHome?: { path: string; via: string };
+  /** Default Hermes root of the process's user when it is not `$HOME/.hermes` (Windows: `%LOCALAPPDATA%/hermes`, reference §1.4). */
+  defaultRoot?: string;
+  /** Windows: the venv launcher stub (same command line, reference §1.5) that stood between this process and `ppid` was dropped. */
+  launcherStub?: { pid: number; ppid: number };
+  /** Windows: a living ancestor runs this Scheduled Task launcher (`<HOME>/gateway-service/<Task>.vbs|.cmd|.js`, normalised). */
+  taskLauncher?: { pid: number; launcher: string };
 }
 
 /** A flock/POSIX lock from /proc/locks (man 5 proc), matched by inode to a file of interest. */
@@ -199,6 +216,10 @@ export interface LaunchdJob {
   state: string | null;
   hermesHome: string | null;
   profile: string | null;
+  /** ProgramArguments (`launchctl print` `arguments = {…}` or `launchctl list LABEL` `"ProgramArguments"`). */
+  arguments?: string[];
+  /** The plist (`path =` of `launchctl print`), when known. */
+  plist?: string | null;
 }
 
 /** A Windows Scheduled Task `Hermes_Gateway*` (schtasks /query /fo csv /v). */
@@ -207,6 +228,12 @@ export interface WindowsTask {
   state: string;
   hermesHome: string | null;
   profile: string | null;
+  /** The launcher the task runs (`<HOME>/gateway-service/<Task>.vbs|.cmd|.js`), normalised like every Windows path (docs/platforms.md). */
+  launcher?: string | null;
+  /** `Task To Run` as schtasks printed it. */
+  taskToRun?: string;
+  /** `Scheduled Task State` (Enabled/Disabled), when printed. */
+  enabled?: boolean | null;
 }
 
 /** Something the scan could not see, reported rather than hidden. */
@@ -250,6 +277,21 @@ export interface HostSnapshot {
   homes: HomeRecord[];
   supervisors: SupervisorObservation[];
   notes: ScanNote[];
+  /** macOS/Windows: who holds the port a web-UI-managed gateway was given (`GATEWAY_PORT`), from find-process. */
+  portHolders?: PortHolder[];
+}
+
+/** The holder of a port named in a gateway's environment (find-process `port` lookup). */
+export interface PortHolder {
+  /** The gateway whose environment names the port. */
+  forPid: number;
+  /** Environment variable that named it (`GATEWAY_PORT`, `HERMES_GATEWAY_PORT`, `API_SERVER_PORT`). */
+  variable: string;
+  port: number;
+  /** PIDs listening on it; empty when nobody does. */
+  pids: number[];
+  /** Process names of those PIDs. */
+  names: string[];
 }
 
 /** Role of a process, decided by the matcher from argv (reference §1.2) and, failing that, open files. */

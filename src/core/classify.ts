@@ -26,7 +26,7 @@ import type {
 import { ExitCode } from '../types.js';
 import { type Identity, identify } from './identify.js';
 import { FILES, cleanPath, defaultKanbanDb, dispatcherLockPath, isKanbanDataFile, kanbanDbOfFile } from './paths.js';
-import { type HomeSupervisor, supervisorOf, supervisorsByHome, systemdCgroupPaths } from './supervision.js';
+import { type HomeSupervisor, abandonedBy, supervisorOf, supervisorsByHome, systemdCgroupPaths } from './supervision.js';
 
 /** Filters of a report; classification always uses the whole snapshot. */
 export interface ClassifyOptions {
@@ -65,6 +65,8 @@ function writes(mode: AccessMode | null): boolean {
 }
 
 function launchedFrom(rec: ProcessRecord): string {
+  // sid is -1 where the platform does not report sessions (macOS ps-list, Windows).
+  if (rec.sid < 0) return rec.tty ? `started from ${rec.tty}` : `PPID ${rec.ppid}`;
   return `${rec.tty ? `started from ${rec.tty}` : 'no controlling terminal'}, session ${rec.sid}`;
 }
 
@@ -93,6 +95,7 @@ function describeOutside(rec: ProcessRecord, sups: HomeSupervisor[]): string {
  */
 export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report {
   const byPid = new Map(snap.processes.map((p) => [p.pid, p]));
+  const termCommand = (pid: number) => (snap.platform === 'win32' ? `taskkill /PID ${pid}` : `kill -TERM ${pid}`);
   const homeRec = new Map<string, HomeRecord>(snap.homes.map((h) => [cleanPath(h.path), h]));
   const ids = new Map<number, Identity>();
   for (const p of snap.processes) ids.set(p.pid, identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} }));
@@ -158,6 +161,13 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
       }
       for (const o of supervisedPeers) s.reasons.push(`its supervisor owns another gateway for this home: PID ${o.rec.pid} (${o.sup!.kind} ${o.sup!.unit})`);
       s.reasons.push(`launched by hand: ${launchedFrom(s.rec)}`);
+      continue;
+    }
+    // A gateway of the web UI or Desktop app that is gone (every platform; docs/platforms.md).
+    const gone = abandonedBy(s.rec, snap, byPid);
+    if (gone) {
+      s.verdict = 'ghost';
+      s.reasons.push(`managed by the ${gone.kind === 'desktop' ? 'Desktop app' : 'web UI'}, which is gone: ${gone.via}`);
       continue;
     }
     if (unknownKinds.length > 0) {
@@ -368,7 +378,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
           code: s.role === 'dispatcher-daemon' ? 'ORPHAN_DISPATCHER' : 'ORPHAN_GATEWAY',
           pid,
           message: `${what} is a ${s.role} for ${s.id.hermesHome ?? s.id.kanbanRoot} running outside its supervisor${sups[0] ? ` ${sups[0].unit}` : ''} (${launchedFrom(s.rec)})${restart}.`,
-          remedy: `kill -TERM ${pid}`,
+          remedy: termCommand(pid),
         });
         break;
       }
@@ -378,7 +388,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
           code: 'DUPLICATE_GATEWAY',
           pid,
           message: `${what} is a second gateway for ${s.id.hermesHome}; it does not hold gateway.lock and a --replace will not see it.`,
-          remedy: `kill -TERM ${pid}`,
+          remedy: termCommand(pid),
         });
         break;
       case 'ghost': {
@@ -387,13 +397,15 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
           severity: 'warning',
           code: 'GHOST_GATEWAY',
           pid,
-          message: `${what} serves deleted profile ${s.id.profile} (${s.id.hermesHome}).${respawn}`,
+          message: s.reasons.some((r) => r.startsWith('managed by the '))
+            ? `${what} was started by an app that is gone; nothing will stop it (${s.reasons.find((r) => r.startsWith('managed by the '))}).`
+            : `${what} serves deleted profile ${s.id.profile} (${s.id.hermesHome}).${respawn}`,
           remedy:
             s.sup?.kind === 'systemd'
               ? `systemctl disable --now ${s.sup.unit}`
               : s.sup?.kind === 's6'
                 ? `s6-svc -d ${snap.supervisors.flatMap((x) => x.s6Slots ?? []).find((x) => x.name === s.sup!.unit)?.dir ?? s.sup.unit}`
-                : `kill -TERM ${pid}`,
+                : termCommand(pid),
         });
         break;
       }
@@ -403,7 +415,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
           code: 'ORPHANED_WORKER',
           pid,
           message: `${what} is a kanban worker whose gateway is gone (PPID ${s.rec.ppid}); it may still be finishing its task.`,
-          remedy: `kill -TERM ${pid}`,
+          remedy: termCommand(pid),
         });
         break;
       case 'stray-holder': {

@@ -43,6 +43,7 @@ export interface IdentifyContext {
 
 /** The default Hermes root for a process: `$HOME/.hermes` (+ HERMES_DATA_DIR_SUFFIX), reference §1.4. */
 export function defaultRoot(proc: ProcessRecord, userHomes: Record<string, string>): string | null {
+  if (proc.platformHints?.defaultRoot) return proc.platformHints.defaultRoot;
   const home = proc.env.HOME ?? userHomes[String(proc.uid)];
   if (!home) return null;
   return path.posix.join(home, `.hermes${proc.env.HERMES_DATA_DIR_SUFFIX ?? ''}`);
@@ -116,7 +117,11 @@ export function identify(proc: ProcessRecord, ctx: IdentifyContext): Identity {
     if (root) {
       hermesHome = homeForProfile(root, effective.profile);
       homeSource = `argv -p ${effective.profile}`;
-      if (!envHome && !proc.env.HOME && proc.visibility.environ !== 'ok') {
+      if (!envHome && !proc.env.HOME && proc.visibility.environ === 'unsupported') {
+        // Windows never exposes another process's environment: the user's default root is what
+        // Hermes itself would use, and nothing more can be learnt by anyone, so it is not a guess.
+        homeSource += `, root ${root} (the platform does not expose process environments)`;
+      } else if (!envHome && !proc.env.HOME && proc.visibility.environ !== 'ok') {
         homeGuessed = true;
         homeSource += `, root assumed to be ${root} (environment not readable: ${proc.visibility.environ})`;
       }
@@ -143,6 +148,17 @@ export function identify(proc: ProcessRecord, ctx: IdentifyContext): Identity {
         hermesHome = root;
         homeSource = `default root ${root} (${skip ? `${skip} set: active_profile not applied` : 'no active_profile'})`;
       }
+    }
+  }
+  // A home a non-Linux source proved by record (gateway.pid pid + start stamp, or the task launcher): proof, like the lock.
+  const hint = proc.platformHints?.hermesHome;
+  if (hint) {
+    const hinted = cleanPath(hint.path);
+    if (hermesHome && hinted !== hermesHome) conflicts.push(`${homeSource} gives ${hermesHome} but ${hint.via} gives ${hinted}`);
+    if (hermesHome !== hinted) {
+      hermesHome = hinted;
+      homeSource = hint.via;
+      homeGuessed = false;
     }
   }
   if (lockHomes.length === 1) {

@@ -3,8 +3,9 @@
  * (slot PID or child of `s6-supervise SLOT`), or a web UI (child of the hermes-studio Node server)?
  * And which supervisors exist for a HERMES_HOME, whether or not they own a process right now?
  */
-import type { HostSnapshot, ProcessRecord, S6Slot, SupervisorRef, SystemdUnit } from '../types.js';
-import { isWebUiArgv, parseHermesArgv, s6SuperviseSlot } from './argv.js';
+import type { HostSnapshot, LaunchdJob, ProcessRecord, S6Slot, SupervisorRef, SystemdUnit } from '../types.js';
+import { isWebUiArgv, normaliseToken, parseHermesArgv, s6SuperviseSlot } from './argv.js';
+import { identify } from './identify.js';
 import { cleanPath, homeForProfile, rootOfHome } from './paths.js';
 
 /** A supervisor that exists for a home (installed unit, slot), whether or not it runs a process now. */
@@ -80,6 +81,8 @@ export function supervisorOf(p: ProcessRecord, snap: HostSnapshot, byPid: Map<nu
       if (s.pid > 0 && s.pid === p.pid) return { kind: 's6', unit: s.name, mainPid: s.pid, via: 'slot PID (s6-svstat)' };
     }
   }
+  const platform = platformSupervisorOf(p, snap, byPid);
+  if (platform) return platform;
   const parent = byPid.get(p.ppid);
   if (parent) {
     const slot = s6SuperviseSlot(parent.argv);
@@ -114,6 +117,7 @@ export function supervisorsByHome(
     out.set(k, list);
   };
   const byPid = new Map(snap.processes.map((p) => [p.pid, p]));
+  platformSupervisorsByHome(snap, homeOfPid, add);
   for (const sup of snap.supervisors) {
     for (const u of sup.systemdUnits ?? []) {
       const members = snap.processes.filter((p) => p.pid === u.mainPid || inCgroup(p, u.controlGroup));
@@ -149,4 +153,160 @@ export function supervisorsByHome(
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// macOS and Windows: launchd jobs, Scheduled Tasks, web-UI and Desktop managed gateways (docs/platforms.md).
+
+/** True when argv is the Hermes Desktop app (Electron, reference §6.4): `…/Hermes.app/Contents/MacOS/…`, `Hermes Desktop.exe`, or electron running a hermes app. */
+export function isDesktopAppArgv(argv: readonly string[]): boolean {
+  if (argv.length === 0) return false;
+  const first = normaliseToken(argv[0]!);
+  if (/hermes[^/]*\.app\/contents\/macos\//.test(first)) return true;
+  const base = first.slice(first.lastIndexOf('/') + 1);
+  if (/^hermes[ _-]?desktop(\.exe)?$/.test(base)) return true;
+  return /^electron(\.exe)?$/.test(base) && argv.some((a) => /hermes/i.test(a) && /desktop/i.test(a));
+}
+
+/** The environment signature of a gateway spawned by the web UI (reference §6.3): a port variable and API_SERVER_ENABLED=1. */
+export function hasWebUiGatewayEnv(p: ProcessRecord): boolean {
+  return (p.env.GATEWAY_PORT !== undefined || p.env.HERMES_GATEWAY_PORT !== undefined) && p.env.API_SERVER_ENABLED === '1';
+}
+
+/** The environment signature of a Desktop-managed backend or gateway (reference §3.5, §6.4). */
+export function hasDesktopEnv(p: ProcessRecord): boolean {
+  return p.env.HERMES_DESKTOP_MANAGED !== undefined || p.env.HERMES_DESKTOP === '1';
+}
+
+function isNodeArgv(argv: readonly string[]): boolean {
+  const first = argv[0] ? normaliseToken(argv[0]) : '';
+  const base = first.slice(first.lastIndexOf('/') + 1);
+  return /^node(js)?(\.exe)?$/.test(base);
+}
+
+function portText(p: ProcessRecord, snap: HostSnapshot): string {
+  const h = snap.portHolders?.find((x) => x.forPid === p.pid);
+  if (!h) return '';
+  if (h.pids.length === 0) return `; nothing listens on its ${h.variable} ${h.port}`;
+  return `; ${h.variable} ${h.port} is held by ${h.pids.map((pid, i) => `PID ${pid}${h.names[i] ? ` (${h.names[i]})` : ''}`).join(', ')}`;
+}
+
+/** A launched-by-parent process whose parent is gone: not in the snapshot, PPID 1, or a reused PID started after it. */
+function parentGone(p: ProcessRecord, byPid: Map<number, ProcessRecord>): boolean {
+  if (p.ppid <= 1) return true;
+  const parent = byPid.get(p.ppid);
+  return !parent || (parent.startTicks > 0 && p.startTicks > 0 && parent.startTicks > p.startTicks);
+}
+
+function windowsTaskOf(p: ProcessRecord, snap: HostSnapshot, byPid: Map<number, ProcessRecord>): SupervisorRef | null {
+  const tasks = snap.supervisors.flatMap((s) => s.windowsTasks ?? []);
+  if (tasks.length === 0) return null;
+  const cmd = parseHermesArgv(p.argv);
+  if (cmd?.command !== 'gateway') return null;
+  const tl = p.platformHints?.taskLauncher;
+  if (tl) {
+    const t = tasks.find((x) => x.launcher && x.launcher === tl.launcher);
+    if (t) return { kind: 'windows-task', unit: t.name, mainPid: null, via: `launched by ${tl.launcher} (PID ${tl.pid} still alive)` };
+  }
+  const home = identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} }).hermesHome;
+  const t = home ? tasks.find((x) => x.hermesHome && cleanPath(x.hermesHome) === home) : undefined;
+  if (!t) return null;
+  if (p.env.HERMES_GATEWAY_DETACHED === '1') return { kind: 'windows-task', unit: t.name, mainPid: null, via: "HERMES_GATEWAY_DETACHED=1 and the task's HERMES_HOME" };
+  // The .vbs launcher runs the gateway with `Run …, 0, False` and exits: a task gateway's parent is gone.
+  // Hermes's launchers run `<python> -m hermes_cli.main [--profile X] gateway run` without --replace.
+  const taskShaped = cmd.entry === 'hermes_cli.main' && cmd.direct && !cmd.flags.includes('--replace');
+  if (taskShaped && parentGone(p, byPid)) {
+    return { kind: 'windows-task', unit: t.name, mainPid: null, via: `its launcher exited (PPID ${p.ppid} gone) and it runs the task's \`-m hermes_cli.main … gateway run\` for ${t.hermesHome}` };
+  }
+  return null;
+}
+
+/**
+ * Supervisor proofs off Linux, strongest first: the launchd job's PID (launchctl), a living ancestor
+ * running a Scheduled Task's launcher, the task's home plus HERMES_GATEWAY_DETACHED or the task's exact
+ * launch shape, then a living web UI (Node) or Desktop (Electron) parent of a gateway carrying that app's
+ * environment signature. Null when none applies.
+ */
+export function platformSupervisorOf(p: ProcessRecord, snap: HostSnapshot, byPid: Map<number, ProcessRecord>): SupervisorRef | null {
+  for (const sup of snap.supervisors) {
+    for (const j of sup.launchdJobs ?? []) {
+      if (j.pid > 0 && j.pid === p.pid) {
+        const xpc = p.env.XPC_SERVICE_NAME === j.label ? '; XPC_SERVICE_NAME agrees' : '';
+        return { kind: 'launchd', unit: j.label, mainPid: j.pid, via: `launchctl PID of ${j.domain}/${j.label}${xpc}` };
+      }
+    }
+  }
+  const task = windowsTaskOf(p, snap, byPid);
+  if (task) return task;
+  const parent = byPid.get(p.ppid);
+  if (parent && !parentGone(p, byPid) && parseHermesArgv(p.argv)) {
+    if (hasDesktopEnv(p) && (isDesktopAppArgv(parent.argv) || isNodeArgv(parent.argv))) {
+      return { kind: 'desktop', unit: `Desktop app PID ${parent.pid}`, mainPid: parent.pid, via: `child of the Desktop app (HERMES_DESKTOP in its environment)${portText(p, snap)}` };
+    }
+    if (hasWebUiGatewayEnv(p) && isNodeArgv(parent.argv)) {
+      return { kind: 'web-ui', unit: `web UI PID ${parent.pid}`, mainPid: parent.pid, via: `child of the web UI server (GATEWAY_PORT, API_SERVER_ENABLED=1)${portText(p, snap)}` };
+    }
+  }
+  return null;
+}
+
+/**
+ * The app that managed a gateway and is gone: a gateway with the web-UI or Desktop environment
+ * signature whose parent app no longer lives (PPID 1 or missing). Such a gateway is a ghost: nothing
+ * will stop it, and its app will start another (reference §6.3, hermes-studio #1321). Null otherwise.
+ */
+export function abandonedBy(p: ProcessRecord, snap: HostSnapshot, byPid: Map<number, ProcessRecord>): SupervisorRef | null {
+  if (parseHermesArgv(p.argv)?.command !== 'gateway' || !parentGone(p, byPid)) return null;
+  if (hasDesktopEnv(p)) return { kind: 'desktop', unit: 'Desktop app (gone)', mainPid: null, via: `HERMES_DESKTOP in its environment but its Desktop parent is gone (PPID ${p.ppid})${portText(p, snap)}` };
+  if (hasWebUiGatewayEnv(p)) return { kind: 'web-ui', unit: 'web UI (gone)', mainPid: null, via: `GATEWAY_PORT and API_SERVER_ENABLED=1 in its environment but its web UI parent is gone (PPID ${p.ppid})${portText(p, snap)}` };
+  return null;
+}
+
+/** The home a launchd job runs: its environment HERMES_HOME, its process's home, else its arguments' or label's profile under the root in sight. */
+export function launchdJobHome(job: LaunchdJob, snap: HostSnapshot, homeOfPid: (pid: number) => string | null): string | null {
+  if (job.hermesHome) return cleanPath(job.hermesHome);
+  if (job.pid > 0) {
+    const own = homeOfPid(job.pid);
+    if (own) return own;
+    // The stderr wrapper is the job's PID; the gateway is its child.
+    for (const c of snap.processes.filter((x) => x.ppid === job.pid)) {
+      const h = homeOfPid(c.pid);
+      if (h) return h;
+    }
+  }
+  const cmd = job.arguments ? parseHermesArgv(job.arguments) : null;
+  const profile = (cmd?.wrapped ?? cmd)?.profile ?? job.profile;
+  if (!profile) return null;
+  const userHome = snap.userHomes?.[String(snap.scannerUid)];
+  const roots = [...new Set(snap.homes.map((h) => cleanPath(h.root)))];
+  const def = userHome ? cleanPath(`${userHome}/.hermes`) : null;
+  const root = def && roots.includes(def) ? def : roots.length === 1 ? roots[0]! : null;
+  return root ? homeForProfile(root, profile) : null;
+}
+
+function platformSupervisorsByHome(snap: HostSnapshot, homeOfPid: (pid: number) => string | null, add: (home: string | null, hs: HomeSupervisor) => void): void {
+  const homeRec = new Map(snap.homes.map((h) => [cleanPath(h.path), h]));
+  for (const sup of snap.supervisors) {
+    for (const j of sup.launchdJobs ?? []) {
+      const home = launchdJobHome(j, snap, homeOfPid);
+      // The detached fallback (.gateway-launchd-unsupported): a registered job with no process does not supervise.
+      if (home && j.pid <= 0 && homeRec.get(home)?.launchdUnsupported) continue;
+      add(home, {
+        kind: 'launchd',
+        unit: j.label,
+        mainPid: j.pid,
+        state: j.state ?? (j.pid > 0 ? 'running' : 'not running'),
+        restart: `launchctl kickstart -k ${j.domain}/${j.label}`,
+      });
+    }
+    for (const t of sup.windowsTasks ?? []) {
+      add(t.hermesHome ? cleanPath(t.hermesHome) : null, {
+        kind: 'windows-task',
+        unit: t.name,
+        mainPid: 0,
+        state: t.state,
+        restart: `schtasks /Run /TN "${t.name}"`,
+      });
+    }
+  }
 }

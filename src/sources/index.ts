@@ -1,23 +1,31 @@
 /**
  * The host source: one entry point that observes this host on whatever platform it is, behind one
- * interface. Linux reads /proc directly; other platforms plug in here.
+ * interface. Linux reads /proc directly; macOS uses ps-list, ps, lsof and launchctl; Windows uses
+ * ps-list, Get-CimInstance and schtasks. The platform is injectable so every scanner can be replayed
+ * with recorded outputs on any host (docs/platforms.md).
  */
 import type { HostSnapshot } from '../types.js';
+import { type DarwinScanOptions, scanDarwin } from './darwin/scan.js';
 import { type LinuxScanOptions, scanLinux } from './linux/scan.js';
+import { type Win32ScanOptions, scanWin32 } from './win32/scan.js';
 
 /** Options of a host scan (a superset of every platform's options). */
-export type ScanOptions = LinuxScanOptions & {
-  /** Platform to scan as; default process.platform. */
-  platform?: NodeJS.Platform;
-};
+export type ScanOptions = LinuxScanOptions &
+  DarwinScanOptions &
+  Win32ScanOptions & {
+    /** Platform to scan as; default process.platform. */
+    platform?: NodeJS.Platform;
+  };
 
 /**
  * Observes this host and returns a snapshot for the classifier.
  *
- * @throws Error when the platform is not supported
+ * @throws Error when the platform is not supported, or when its process table cannot be read at all
  */
 export async function scanHost(opts: ScanOptions = {}): Promise<HostSnapshot> {
   const platform = opts.platform ?? process.platform;
   if (platform === 'linux') return scanLinux(opts);
+  if (platform === 'darwin') return scanDarwin(opts);
+  if (platform === 'win32') return scanWin32(opts);
   throw new Error(`hermes-doctor cannot scan ${platform} hosts yet`);
 }

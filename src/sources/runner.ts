@@ -57,14 +57,35 @@ export const execRunner: CommandRunner = (file, args, opts = {}) =>
 
 /**
  * A runner that answers from recorded outputs, for tests of platforms that cannot run here. Keys are
- * `file arg1 arg2 …` (the basename of file); a missing key answers ENOENT like a missing program.
+ * `file arg1 arg2 …` (the basename of file, `/` or `\` separated); a missing key answers ENOENT like a
+ * missing program. A value may be an array: successive calls with that key get successive entries
+ * (the last one repeats), for commands asked twice (an identity re-check before a signal).
+ * A key ending in ` *` matches any remaining arguments. Every call is appended to `calls` of the
+ * returned function, for assertions.
  */
-export function recordedRunner(outputs: Record<string, Partial<RunResult>>): CommandRunner {
-  return async (file, args) => {
-    const base = file.slice(file.lastIndexOf('/') + 1);
+export function recordedRunner(
+  outputs: Record<string, Partial<RunResult> | Partial<RunResult>[]>,
+): CommandRunner & { calls: string[] } {
+  const used = new Map<string, number>();
+  const calls: string[] = [];
+  const run = async (file: string, args: readonly string[]): Promise<RunResult> => {
+    const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
     const key = [base, ...args].join(' ');
-    const hit = outputs[key];
+    calls.push(key);
+    let entry = outputs[key];
+    if (entry === undefined) {
+      // `prefix *` keys match any remaining arguments (e.g. lsof's file list, asserted through `calls`).
+      const wild = Object.keys(outputs).find((k) => k.endsWith(' *') && key.startsWith(k.slice(0, -1)));
+      if (wild) entry = outputs[wild];
+    }
+    let hit: Partial<RunResult> | undefined;
+    if (Array.isArray(entry)) {
+      const n = used.get(key) ?? 0;
+      used.set(key, n + 1);
+      hit = entry[Math.min(n, entry.length - 1)];
+    } else hit = entry;
     if (!hit) return { code: null, stdout: '', stderr: '', error: 'ENOENT' };
-    return { code: hit.code ?? 0, stdout: hit.stdout ?? '', stderr: hit.stderr ?? '', error: hit.error ?? null };
+    return { code: hit.code === undefined ? 0 : hit.code, stdout: hit.stdout ?? '', stderr: hit.stderr ?? '', error: hit.error ?? null };
   };
+  return Object.assign(run, { calls });
 }

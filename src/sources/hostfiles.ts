@@ -1,0 +1,65 @@
+/**
+ * Host file access for the macOS and Windows scans: whether a file exists, and the identity files of a
+ * HERMES_HOME. The real implementation reads the host's file system; {@link rootedHostFiles} reads the
+ * same absolute paths under a folder instead (a snapshot of another host's homes laid out on disk), so
+ * macOS and Windows scans can be replayed on Linux. Paths in results are always the host's paths.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HomeRecord } from '../types.js';
+import { listProfileHomes, readActiveProfile, readHome } from './homes.js';
+
+/** File access of a platform scan. */
+export interface HostFiles {
+  /** True when the path exists on the host. */
+  exists(file: string): boolean;
+  /** Reads a HERMES_HOME's identity files (see readHome). Never throws. */
+  readHome(home: string): HomeRecord;
+  /** Profile homes under `<root>/profiles/`. */
+  listProfileHomes(root: string): string[];
+  /** `<root>/active_profile` (see readActiveProfile), null when absent or `default`. Never throws. */
+  readActiveProfile(root: string): string | null;
+}
+
+/** The host's own file system. */
+export const realHostFiles: HostFiles = {
+  exists: (f) => fs.existsSync(f),
+  readHome,
+  listProfileHomes,
+  readActiveProfile,
+};
+
+/**
+ * Host paths looked up under `dir`: host `/Users/a/.hermes` is `<dir>/Users/a/.hermes`, host
+ * `c:/users/a/appdata/local/hermes` is `<dir>/c:/users/a/appdata/local/hermes`. For replaying a recorded
+ * host (tests, bug reports).
+ */
+export function rootedHostFiles(dir: string): HostFiles {
+  const base = path.resolve(dir);
+  const inside = (p: string) => path.join(base, p.startsWith('/') ? p : `/${p}`);
+  /** Local path back to the host's spelling (a drive path has no leading slash). */
+  const toHost = (p: string, drive: boolean) => {
+    if (!p.startsWith(base)) return p;
+    const rel = p.slice(base.length) || '/';
+    return drive ? rel.replace(/^\/+/, '') : rel;
+  };
+  return {
+    exists: (f) => fs.existsSync(inside(f)),
+    readHome(home) {
+      const drive = !home.startsWith('/');
+      const r = readHome(inside(home));
+      return {
+        ...r,
+        path: toHost(r.path, drive),
+        root: toHost(r.root, drive),
+        pidFile: { ...r.pidFile, path: toHost(r.pidFile.path, drive) },
+        stateFile: { ...r.stateFile, path: toHost(r.stateFile.path, drive) },
+      };
+    },
+    listProfileHomes(root) {
+      const drive = !root.startsWith('/');
+      return listProfileHomes(inside(root)).map((p) => toHost(p, drive));
+    },
+    readActiveProfile: (root) => readActiveProfile(inside(root)),
+  };
+}

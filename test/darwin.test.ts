@@ -1,0 +1,283 @@
+/**
+ * The macOS scanner driven with recorded ps, lsof and launchctl outputs (fixtures/darwin): the real
+ * adapter code runs on Linux with the platform injected; only the command runner, the ps-list table and
+ * the find-process lookup are replaced. Identity files are real files under a scratch dir.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import { classify } from '../src/core/classify.js';
+import { parseLaunchctlList, parseLaunchctlListLabel, parseLaunchctlPrint } from '../src/sources/supervisors/launchd.js';
+import { parseLsofF } from '../src/sources/darwin/lsof.js';
+import { envFromPsE, parsePsCommands } from '../src/sources/darwin/ps.js';
+import { scanDarwin } from '../src/sources/darwin/scan.js';
+import { rootedHostFiles } from '../src/sources/hostfiles.js';
+import type { ScanOptions } from '../src/sources/index.js';
+import type { Report } from '../src/types.js';
+import { layoutHome, listerFrom, portsFrom, readFixture, runnerFrom } from './harness/fixtures.js';
+import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
+
+const ROOT = '/Users/alice/.hermes';
+
+function host(scenario: string, layout: (dir: string) => void, overrides: string[] = [], extra: Partial<ScanOptions> = {}) {
+  const scratch = makeScratch();
+  layout(scratch.dir);
+  const runner = runnerFrom(`darwin/${scenario}`, ...overrides);
+  const scan: ScanOptions = {
+    platform: 'darwin',
+    runner,
+    listProcesses: listerFrom(`darwin/${scenario}/ps-list.json`),
+    files: rootedHostFiles(scratch.dir),
+    uid: 501,
+    homeDir: '/Users/alice',
+    hostname: 'alices-mac',
+    selfPid: 99999,
+    findPort: async () => [],
+    ...extra,
+  };
+  return { scan, runner, dir: scratch.dir };
+}
+
+async function cli(scan: ScanOptions, args: string[] = []): Promise<{ code: number; report: Report | null; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(['orphans', '--json', '--all-users', ...args], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), scan });
+  return { code, out, err, report: out ? (JSON.parse(out) as Report) : null };
+}
+
+const v = (r: Report, pid: number) => {
+  const p = r.processes.find((x) => x.pid === pid);
+  if (!p) throw new Error(`PID ${pid} not in report: ${r.processes.map((x) => x.pid).join(',')}`);
+  return p;
+};
+
+afterAll(() => cleanupAllScratch());
+
+describe('macOS parsers', () => {
+  it('launchctl list: tab table, `-` PIDs; garbage is null', () => {
+    const rows = parseLaunchctlList(readFixture('darwin/wrapper/launchctl-list.txt').body)!;
+    expect(rows.find((r) => r.label === 'ai.hermes.gateway')).toEqual({ pid: 612, status: 0, label: 'ai.hermes.gateway' });
+    expect(rows.find((r) => r.label.startsWith('com.apple.Safari'))!.pid).toBe(0);
+    expect(parseLaunchctlList(readFixture('darwin/malformed/launchctl-list-garbage.txt').body)).toBeNull();
+  });
+
+  it('launchctl list LABEL: the "PID" = N; dictionary; no PID line means not running', () => {
+    const p = parseLaunchctlListLabel(readFixture('darwin/nowrapper/launchctl-list-label.txt').body)!;
+    expect(p.pid).toBe(700);
+    expect(p.arguments).toEqual(['/Users/alice/.hermes/hermes-agent/venv/bin/python', '-m', 'hermes_cli.main', 'gateway', 'run', '--replace']);
+    expect(parseLaunchctlListLabel('{\n\t"Label" = "ai.hermes.gateway";\n\t"LastExitStatus" = 19968;\n};')!.pid).toBe(0);
+    expect(parseLaunchctlListLabel('Could not find service')).toBeNull();
+  });
+
+  it('launchctl print: pid, state, arguments and only HERMES_HOME of the environment', () => {
+    const p = parseLaunchctlPrint(readFixture('darwin/wrapper/launchctl-print.txt').body)!;
+    expect(p).toMatchObject({ pid: 612, state: 'running', hermesHome: ROOT, plist: '/Users/alice/Library/LaunchAgents/ai.hermes.gateway.plist' });
+    expect(p.arguments[2]).toBe('hermes_cli.stderr_timestamp');
+    expect(JSON.stringify(p)).not.toContain('sk-test-not-a-secret');
+    // `proxy pid` and nested `pid`-like keys are not the job's PID.
+    expect(parseLaunchctlPrint(readFixture('darwin/malformed/launchctl-print-truncated.txt').body)).toBeNull();
+  });
+
+  it('ps -E: argv and env split, only allow-listed variables kept', () => {
+    const bare = parsePsCommands(readFixture('darwin/wrapper/ps-command.txt').body, true).rows;
+    const withEnv = parsePsCommands(readFixture('darwin/wrapper/ps-env.txt').body, false).rows;
+    expect(bare.get(820)!.tty).toBe('ttys001');
+    expect(bare.get(615)!.tty).toBeNull();
+    const env = envFromPsE(withEnv.get(615)!.command, bare.get(615)!.command)!;
+    expect(env).toEqual({ HOME: '/Users/alice', HERMES_HOME: ROOT, HERMES_SUPERVISED_CHILD: '1', HERMES_GATEWAY_EXTERNAL_SUPERVISOR: '1', XPC_SERVICE_NAME: 'ai.hermes.gateway' });
+    expect(envFromPsE('python other', 'python -m x')).toBeNull();
+    const truncated = parsePsCommands(readFixture('darwin/malformed/ps-command-truncated.txt').body, true);
+    expect(truncated.bad).toBe(1);
+    expect(truncated.rows.size).toBe(3);
+  });
+
+  it('lsof -F: fds, modes, locks; a truncated record is counted, not invented', () => {
+    const ok = parseLsofF(readFixture('darwin/wrapper/lsof.txt').body);
+    expect(ok.bad).toBe(0);
+    expect(ok.files.map((f) => [f.pid, f.fd, f.mode, f.lock])).toEqual([
+      [615, 3, 'rw', 'W'],
+      [615, 5, 'rw', 'W'],
+      [615, 9, 'rw', null],
+      [615, 10, 'rw', null],
+    ]);
+    const cut = parseLsofF(readFixture('darwin/malformed/lsof-truncated.txt').body);
+    expect(cut.files).toHaveLength(1);
+    expect(cut.bad).toBe(1);
+  });
+});
+
+describe('macOS scans (recorded outputs)', () => {
+  it('launchd with the stderr wrapper: the wrapper is the job PID, its gateway child is supervised; exit 0; no secret kept', async () => {
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway', start_time: 176362932600 } }));
+    const snap = await scanDarwin(h.scan);
+    expect(JSON.stringify(snap)).not.toContain('sk-test-not-a-secret');
+    const gw = snap.processes.find((p) => p.pid === 615)!;
+    expect(gw.env.XPC_SERVICE_NAME).toBe('ai.hermes.gateway');
+    expect(gw.handles.map((x) => x.path)).toContain(`${ROOT}/gateway.lock`);
+    expect(snap.locks).toContainEqual(expect.objectContaining({ path: `${ROOT}/gateway.lock`, pid: 615 }));
+    // lsof is asked about named files only, never the whole machine.
+    const lsofCall = h.runner.calls.find((c) => c.startsWith('lsof'))!;
+    expect(lsofCall).toContain(' -- ');
+    expect(lsofCall.split(' -- ')[1]!.split(' ').every((f) => f.startsWith(`${ROOT}/`))).toBe(true);
+
+    const { code, report } = await cli(h.scan);
+    const r = report!;
+    expect(v(r, 615).verdict).toBe('supervised');
+    expect(v(r, 615).supervisor).toMatchObject({ kind: 'launchd', unit: 'ai.hermes.gateway', mainPid: 612 });
+    expect(v(r, 615).supervisor!.via).toContain('wrapper PID 612');
+    expect(v(r, 612).role).toBe('gateway-wrapper');
+    expect(v(r, 612).verdict).toBe('supervised');
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(code).toBe(0);
+  });
+
+  it('launchd without the wrapper, PID from `launchctl list LABEL` after print fails in gui/ and user/', async () => {
+    const h = host('nowrapper', (d) => layoutHome(d, ROOT));
+    const { code, report } = await cli(h.scan);
+    expect(h.runner.calls).toEqual(expect.arrayContaining(['launchctl print gui/501/ai.hermes.gateway', 'launchctl print user/501/ai.hermes.gateway', 'launchctl list ai.hermes.gateway']));
+    expect(v(report!, 700).verdict).toBe('supervised');
+    expect(v(report!, 700).supervisor).toMatchObject({ kind: 'launchd', mainPid: 700 });
+    expect(v(report!, 700).supervisor!.via).toContain('XPC_SERVICE_NAME agrees');
+    expect(code).toBe(0);
+  });
+
+  it('#27041 storm: launchd gateway + web-UI replacer with PPID 1 → orphan, rival writers on kanban.db, exit 2', async () => {
+    const ports = portsFrom('darwin/storm/find-process.json');
+    const h = host('storm', (d) => layoutHome(d, ROOT, { kanban: true }), [], { findPort: ports });
+    const { code, report } = await cli(h.scan);
+    const r = report!;
+    expect(v(r, 615).verdict).toBe('supervised');
+    const orphan = v(r, 9120);
+    expect(orphan.verdict).toBe('orphan');
+    expect(orphan.ppid).toBe(1);
+    expect(orphan.reasons.join(' ')).toContain('launchd ai.hermes.gateway');
+    const k = r.kanban.find((x) => x.db === `${ROOT}/kanban.db`)!;
+    expect(k.risk).toBe('rival-writers');
+    expect(k.holders.map((x) => x.pid).sort()).toEqual([615, 9120]);
+    const f = r.findings.find((x) => x.code === 'ORPHAN_GATEWAY' && x.pid === 9120)!;
+    expect(f.remedy).toBe('kill -TERM 9120');
+    expect(f.message).toContain('launchctl kickstart -k gui/501/ai.hermes.gateway');
+    expect(ports.asked).toEqual([8642]);
+    expect(code).toBe(2);
+  });
+
+  it('the human table renders the storm without secrets', async () => {
+    const h = host('storm', (d) => layoutHome(d, ROOT, { kanban: true }));
+    let out = '';
+    const code = await main(['orphans', '--all-users', '--no-color'], { stdout: (t) => void (out += t), stderr: () => {}, scan: h.scan });
+    expect(out).toContain('9120');
+    expect(out).toMatch(/orphan/);
+    expect(out).toContain('launchctl kickstart -k gui/501/ai.hermes.gateway');
+    expect(out).not.toContain('sk-test-not-a-secret');
+    expect(code).toBe(2);
+  });
+
+  it('the unsupported-launchd fallback: marker + job without PID → manual (launchd unsupported), exit 0', async () => {
+    const h = host('unsupported', (d) => layoutHome(d, ROOT, { launchdUnsupported: true }));
+    const { code, report } = await cli(h.scan);
+    const p = v(report!, 710);
+    expect(p.verdict).toBe('manual');
+    expect(p.reasons.join(' ')).toContain('manual (launchd unsupported)');
+    expect(code).toBe(0);
+  });
+
+  it('without the marker the same host is an orphan of the registered job (the marker is what decides)', async () => {
+    const h = host('unsupported', (d) => layoutHome(d, ROOT));
+    const { report } = await cli(h.scan);
+    expect(v(report!, 710).verdict).toBe('orphan');
+  });
+
+  it('Desktop-managed gateway with a live app is supervised; a web-UI gateway whose server is gone is a ghost', async () => {
+    const h = host('desktop', (d) => {
+      layoutHome(d, ROOT);
+      layoutHome(d, `${ROOT}/profiles/argus`);
+      layoutHome(d, `${ROOT}/profiles/scout`);
+    });
+    const { code, report } = await cli(h.scan);
+    const r = report!;
+    expect(v(r, 310).verdict).toBe('supervised');
+    expect(v(r, 310).supervisor).toMatchObject({ kind: 'desktop', mainPid: 300 });
+    expect(v(r, 330).verdict).toBe('ghost');
+    expect(v(r, 330).reasons.join(' ')).toContain('web UI parent is gone');
+    expect(r.findings.find((f) => f.pid === 330)!.code).toBe('GHOST_GATEWAY');
+    // The ghost still dispatches on the shared root's kanban.db beside the Desktop's gateway.
+    expect(r.kanban.find((k) => k.db === `${ROOT}/kanban.db`)!.risk).toBe('rival-writers');
+    expect(code).toBe(2);
+  });
+});
+
+describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
+  const wrapperLayout = (d: string) => layoutHome(d, ROOT, { kanban: true });
+
+  it('launchctl list garbage → launchd unknown, the gateway undecided, exit 3', async () => {
+    const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-garbage.txt']);
+    const { code, report } = await cli(h.scan);
+    expect(report!.supervisors).toContainEqual(expect.objectContaining({ kind: 'launchd', status: 'unknown' }));
+    expect(v(report!, 700).verdict).toBe('unknown');
+    expect(code).toBe(3);
+  });
+
+  it('launchctl missing → launchd unknown with the reason', async () => {
+    const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-fails.txt']);
+    const { code, report } = await cli(h.scan);
+    expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('ENOENT');
+    expect(code).toBe(3);
+  });
+
+  it('launchctl print truncated: falls back to the list table PID, never crashes', async () => {
+    const h = host('wrapper', wrapperLayout, ['darwin/malformed/launchctl-print-truncated.txt']);
+    const { code, report } = await cli(h.scan);
+    expect(v(report!, 615).verdict).toBe('supervised');
+    expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('PID from the list table only');
+    expect(code).toBe(0);
+  });
+
+  it('launchctl list LABEL damaged after print failed: the table PID is used and the detail says so', async () => {
+    const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-label-garbage.txt']);
+    const { code, report } = await cli(h.scan);
+    expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('neither launchctl print nor launchctl list ai.hermes.gateway was understood');
+    expect(v(report!, 700).verdict).toBe('supervised');
+    expect(code).toBe(0);
+  });
+
+  it('lsof truncated → a NOT_VISIBLE note, the complete records kept', async () => {
+    const h = host('wrapper', wrapperLayout, ['darwin/malformed/lsof-truncated.txt']);
+    const { report } = await cli(h.scan);
+    expect(report!.findings.some((f) => f.code === 'NOT_VISIBLE' && f.message.includes('lsof'))).toBe(true);
+    expect(v(report!, 615).handles.map((x) => x.path)).toEqual([`${ROOT}/gateway.lock`]);
+  });
+
+  it('lsof timing out → holders unknown, said so', async () => {
+    const h = host('wrapper', wrapperLayout, ['darwin/malformed/lsof-fails.txt']);
+    const { report } = await cli(h.scan);
+    expect(report!.findings.some((f) => f.code === 'NOT_VISIBLE' && f.message.includes('holders of kanban.db'))).toBe(true);
+  });
+
+  it('ps truncated and ps -E refused → partial data with notes, environments unknown', async () => {
+    const h = host('wrapper', wrapperLayout, ['darwin/malformed/ps-command-truncated.txt', 'darwin/malformed/ps-env-fails.txt']);
+    const snap = await scanDarwin(h.scan);
+    expect(snap.notes.map((n) => n.detail).join(' ')).toContain('not understood');
+    expect(snap.notes.map((n) => n.detail).join(' ')).toContain('ps -E failed');
+    expect(snap.processes.find((p) => p.pid === 615)!.visibility.environ).toBe('unsupported');
+    const r = classify(snap);
+    expect(v(r, 615).verdict).toBe('supervised'); // the launchd wrapper PID still proves it
+  });
+
+  it('a damaged ps-list table: bad rows skipped, missing dates give no start time', async () => {
+    const h = host('wrapper', wrapperLayout, [], { listProcesses: listerFrom('darwin/malformed/ps-list-garbage.json') });
+    const snap = await scanDarwin(h.scan);
+    const p612 = snap.processes.find((p) => p.pid === 612)!;
+    expect(p612.startTime).toBeNull();
+    expect(p612.startTicks).toBe(0);
+  });
+
+  it('ps-list failing → the CLI says why and exits 3 (nothing can be decided)', async () => {
+    const h = host('wrapper', wrapperLayout, [], {
+      listProcesses: async () => {
+        throw new Error('spawn ps ENOENT');
+      },
+    });
+    const { code, err } = await cli(h.scan);
+    expect(err).toContain('cannot list processes');
+    expect(code).toBe(3);
+  });
+});
