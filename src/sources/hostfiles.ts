@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { rootOfHome } from '../core/paths.js';
 import type { HomeRecord } from '../types.js';
 import { listProfileHomes, readActiveProfile, readHome } from './homes.js';
 
@@ -62,4 +63,13 @@ export function rootedHostFiles(dir: string): HostFiles {
     },
     readActiveProfile: (root) => readActiveProfile(inside(root)),
   };
+}
+
+/**
+ * `<root>/active_profile` of every root among `homes` (a root is its own root; a profile home gives its
+ * root), as HostSnapshot.activeProfiles: root → sticky profile name, or null when there is none.
+ */
+export function activeProfilesOf(homes: Iterable<string>, files: HostFiles): Record<string, string | null> {
+  const roots = new Set([...homes].map(rootOfHome));
+  return Object.fromEntries([...roots].map((r) => [r, files.readActiveProfile(r)]));
 }

@@ -12,8 +12,8 @@ import type { Handle, HomeRecord, HostSnapshot, LockRecord, PortHolder, ProcessR
 import { isWebUiArgv, parseHermesArgv, splitCommandLine } from '../../core/argv.js';
 import { FILES, cleanPath, dispatcherLockPath, homeForProfile, isFileOfInterest, rootOfHome } from '../../core/paths.js';
 import { isDesktopAppArgv } from '../../core/supervision.js';
-import { type HostFiles, realHostFiles } from '../hostfiles.js';
-import { type PortLookup, type ProcessLister, type ProcessRow, findProcessPortLookup, psListLister } from '../processlist.js';
+import { type HostFiles, activeProfilesOf, realHostFiles } from '../hostfiles.js';
+import { type PortLookup, type ProcessLister, type ProcessRow, ancestorChain, findProcessPortLookup, psListLister } from '../processlist.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeLaunchd } from '../supervisors/launchd.js';
 import { parseLsofF, isWriteLock } from './lsof.js';
@@ -243,13 +243,7 @@ export async function scanDarwin(opts: DarwinScanOptions = {}): Promise<HostSnap
   }
 
   const homeRecords: HomeRecord[] = [...homes].sort().map((h) => files.readHome(h));
-  const scannerPids: number[] = [];
-  for (let cur = selfPid, i = 0; i < 64 && cur > 0; i++) {
-    scannerPids.push(cur);
-    const row = rows.get(cur);
-    if (!row) break;
-    cur = row.ppid;
-  }
+  const scannerPids = ancestorChain(selfPid, (pid) => rows.get(pid)?.ppid);
   return {
     schema: 'hermes-doctor.snapshot/v1',
     takenAt,
@@ -265,7 +259,7 @@ export async function scanDarwin(opts: DarwinScanOptions = {}): Promise<HostSnap
     userHomes: { [String(uid)]: homeDir },
     locks,
     homes: homeRecords,
-    activeProfiles: Object.fromEntries([...new Set([...homes].map(rootOfHome))].map((r) => [r, files.readActiveProfile(r)])),
+    activeProfiles: activeProfilesOf(homes, files),
     supervisors: [launchd],
     notes,
     ...(portHolders.length ? { portHolders } : {}),

@@ -16,8 +16,8 @@ import type { HostSnapshot, ProcessRecord, ScanNote } from '../../types.js';
 import { isWebUiArgv, parseHermesArgv } from '../../core/argv.js';
 import { cleanPath, homeForProfile, rootOfHome } from '../../core/paths.js';
 import { isDesktopAppArgv } from '../../core/supervision.js';
-import { type HostFiles, realHostFiles } from '../hostfiles.js';
-import { type ProcessLister, type ProcessRow, psListLister } from '../processlist.js';
+import { type HostFiles, activeProfilesOf, realHostFiles } from '../hostfiles.js';
+import { type ProcessLister, type ProcessRow, ancestorChain, psListLister } from '../processlist.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeWindowsTasks } from '../supervisors/windows-task.js';
 import { type CimProcess, argvOfCommandLine, cimArgs, findLauncherStubs, parseCimJson } from './cim.js';
@@ -172,13 +172,7 @@ export async function scanWin32(opts: Win32ScanOptions = {}): Promise<HostSnapsh
   }
 
   notes.push({ what: 'handles', detail: 'Windows: open files and locks of other processes are not visible; kanban.db holders and the gateway.lock owner are unknown' });
-  const scannerPids: number[] = [];
-  for (let cur = selfPid, i = 0; i < 16 && cur > 0; i++) {
-    scannerPids.push(cur);
-    const r = all.get(cur);
-    if (!r) break;
-    cur = r.ppid;
-  }
+  const scannerPids = ancestorChain(selfPid, (pid) => all.get(pid)?.ppid);
   return {
     schema: 'hermes-doctor.snapshot/v1',
     takenAt,
@@ -194,7 +188,7 @@ export async function scanWin32(opts: Win32ScanOptions = {}): Promise<HostSnapsh
     userHomes: {},
     locks: [],
     homes: homeRecords,
-    activeProfiles: Object.fromEntries([...new Set([...homes].map(rootOfHome))].map((r) => [r, files.readActiveProfile(r)])),
+    activeProfiles: activeProfilesOf(homes, files),
     supervisors: [tasks],
     notes,
   };
