@@ -241,6 +241,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       expect(g.supervisor).toMatchObject({ kind: 'systemd', unit: 'hermes-michel.service', mainPid: wrapper });
       expect(g.supervisor!.via).toBe('cgroup /system.slice/hermes-michel.service');
       expect(r.processes.filter((p) => p.verdict !== 'supervised')).toEqual([]);
+      expect(r.processes.filter((p) => p.role === 'gateway').map((p) => p.pid)).toEqual([gw]); // the wrapper is no second gateway
       expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
       const u = r.units!.find((x) => x.unit === 'hermes-michel.service')!;
       expect(u).toMatchObject({ mainPid: wrapper, home: michelProfile, crashLoop: null });

@@ -203,3 +203,20 @@ describe('ownership of user-unit gateways (recorded cgroups + recorded systemctl
     expect(r.findings.some((f) => f.code === 'UNIT_CRASH_LOOP')).toBe(false);
   });
 });
+
+describe('units by name and by content', () => {
+  it('the legacy hermes.service counts only when its ExecStart runs a gateway; custom names count by their cgroup', async () => {
+    const { unitStates } = await import('../src/core/supervision.js');
+    const base = parseSystemctlShow(fx('systemctl-user-show.txt'), 'user', 1000)[1]!;
+    const legacy = { ...base, unit: 'hermes.service', scope: 'system' as const, mainPid: 0, controlGroup: '/system.slice/hermes.service', uid: undefined };
+    const notGateway = { ...legacy, unit: 'hermes-dashboard.service', execStart: ['/usr/bin/hermes', 'dashboard'], controlGroup: '/system.slice/hermes-dashboard.service' };
+    const custom = { ...legacy, unit: 'hermes-michel.service', execStart: ['/usr/local/bin/start-michel'], controlGroup: '/system.slice/hermes-michel.service', mainPid: 70, hermesHome: null };
+    const gw = proc(71, [PY, '-m', 'hermes_cli.main', '-p', 'michel', 'gateway', 'run'], { ppid: 70, cgroups: [{ hierarchy: 0, controllers: '', path: '/system.slice/hermes-michel.service' }], env: HOME_ENV });
+    const sd: SupervisorObservation = { kind: 'systemd', status: 'present', detail: '', systemdUnits: [legacy, notGateway, custom] };
+    const s = snapshot([gw], sd);
+    const states = unitStates(s, (pid) => (pid === 71 ? '/home/michel/.hermes/profiles/michel' : null));
+    expect(states.map((u) => u.unit)).toEqual(['hermes-michel.service', 'hermes.service']);
+    expect(states[0]).toMatchObject({ home: '/home/michel/.hermes/profiles/michel', pids: [71], mainPid: 70 });
+    expect(classify(s).processes.find((p) => p.pid === 71)!.supervisor).toMatchObject({ unit: 'hermes-michel.service', mainPid: 70 });
+  });
+});

@@ -5,6 +5,7 @@
  * (src/actions/guard/run.ts). Exit: 0 allowed (or COMMAND's own code), 1 refused, 3 usage error.
  */
 import { Chalk } from 'chalk';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -36,6 +37,15 @@ export interface GuardArgs {
 /** Exit code of a usage error. */
 const EXIT_USAGE = 3;
 
+/** The caller's passwd home (for a unit without HOME), or null. */
+function passwdHome(): string | null {
+  try {
+    return os.userInfo().homedir || null;
+  } catch {
+    return null;
+  }
+}
+
 /** How the hook should call this very hermes-doctor: node and the bin script. */
 function selfInvocation(): string[] {
   const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'hermes-doctor.js');
@@ -53,7 +63,7 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
     ...(args.profile ? { profile: args.profile } : {}),
     command,
     env: process.env,
-    userHome: null,
+    userHome: passwdHome(),
     activeProfile: readActiveProfile,
   });
   const snap = await scanHost({
