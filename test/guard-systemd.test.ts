@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GuardDecision } from '../src/core/guard.js';
 import { REPO_ROOT, STANDIN_PYTHONPATH } from './harness/processes.js';
+import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 import { hasBinary, hasPython3, requireOrSkip } from './harness/skip.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
 
@@ -69,7 +70,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
   afterAll(async () => {
     const n = ns;
     await teardownAll();
-    if (n) expect(teardownProblems(n)).toEqual([]);
+    if (n) expect(ownTeardownProblems(teardownProblems(n))).toEqual([]);
   }, 30_000);
 
   it('refuses from a shell outside the unit (exit 1) and names the unit and `systemctl restart UNIT`; INVOCATION_ID does not fool it', async () => {

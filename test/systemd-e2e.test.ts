@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
 import { REPO_ROOT, STANDIN_PYTHONPATH } from './harness/processes.js';
+import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 import { hasPython3, requireOrSkip } from './harness/skip.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
 
@@ -149,7 +150,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
     afterAll(async () => {
       const n = ns;
       await teardownAll();
-      if (n) expect(teardownProblems(n)).toEqual([]);
+      if (n) expect(ownTeardownProblems(teardownProblems(n))).toEqual([]);
     }, 30_000);
 
     it('1. the incident: `gateway run --replace` and `gateway restart --profile argus` from a shell are named as orphans beside the MainPIDs, rival-writers, exit 2', async () => {
