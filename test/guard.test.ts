@@ -301,3 +301,12 @@ describe.skipIf(requireOrSkip('Linux, python3, bash, zsh and fish (apt-get insta
     }, 90_000);
   }
 });
+
+describe('guard decision: what it cannot see', () => {
+  it('an unknown supervisor is a warning in the decision, not a silent allow', () => {
+    const r = { ...report([]), supervisors: [{ kind: 'systemd', status: 'unknown' as const, detail: 'systemctl failed: timeout after 3000 ms' }] };
+    const d = decideGuard({ report: r, supervisors: [], target, caller: outsider, judged: true, force: false });
+    expect(d.exitCode).toBe(0);
+    expect(d.warnings).toEqual(['systemd is unknown (systemctl failed: timeout after 3000 ms): a systemd supervisor of this home would be missed']);
+  });
+});

@@ -71,6 +71,8 @@ export interface GuardDecision {
   problems: string[];
   /** Exact commands that do it the right way. */
   remedies: string[];
+  /** What could not be seen (a supervisor whose state is unknown): the decision may miss a unit. */
+  warnings: string[];
   /** A refusal was turned into a warning by --force. */
   forced: boolean;
   /** Whether the command may run. */
@@ -174,6 +176,9 @@ export function decideGuard(input: GuardInput): GuardDecision {
       remedies.unshift(`hermes-doctor orphans --kill --pid ${rivals.map((r) => r.pid).join(' ')}`);
     }
   }
+  const warnings = input.judged
+    ? report.supervisors.filter((s) => s.status === 'unknown').map((s) => `${s.kind} is unknown (${s.detail}): a ${s.kind} supervisor of this home would be missed`)
+    : [];
   const refused = problems.length > 0;
   const forced = refused && input.force;
   return {
@@ -185,6 +190,7 @@ export function decideGuard(input: GuardInput): GuardDecision {
     rivals,
     problems,
     remedies,
+    warnings,
     forced,
     allowed: !refused || forced,
     exitCode: refused && !forced ? 1 : 0,
@@ -208,9 +214,10 @@ export function renderGuardText(d: GuardDecision, paint: { red: (s: string) => s
   const out: string[] = [];
   const cmd = d.target.command ? d.target.command.join(' ') : 'a gateway';
   if (!d.judged) return `hermes-doctor guard: not a gateway run/restart/start command; nothing to check.\n`;
+  const warn = d.warnings.map((w) => `${paint.yellow('  warning:')} ${w}\n`).join('');
   if (d.problems.length === 0) {
     const where = d.inside ? `inside ${d.inside.unit} (${d.inside.via})` : d.supervisors.length === 0 ? 'no supervisor owns it' : '';
-    return `hermes-doctor guard: ok for ${d.target.home} (${d.target.source}): ${where}.\n`;
+    return `hermes-doctor guard: ok for ${d.target.home} (${d.target.source}): ${where}.\n${warn}`;
   }
   out.push(
     d.forced
@@ -225,7 +232,7 @@ export function renderGuardText(d: GuardDecision, paint: { red: (s: string) => s
   out.push('  do instead:');
   for (const r of d.remedies) out.push(`    ${paint.bold(r)}`);
   if (!d.forced) out.push('  (hermes-doctor guard --force … runs it anyway)');
-  return out.join('\n') + '\n';
+  return out.join('\n') + '\n' + warn;
 }
 
 /** Where the guard's target comes from: flags, COMMAND's argv and the caller's environment. */
