@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GuardDecision } from '../src/core/guard.js';
+import { parseGuardV1 } from './guard-contract.js';
 import { REPO_ROOT, STANDIN_PYTHONPATH } from './harness/processes.js';
 import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 import { hasBinary, hasPython3, requireOrSkip } from './harness/skip.js';
@@ -83,7 +84,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
     expect(r.stderr).toContain('INVOCATION_ID is set but proves nothing');
     expect(r.stderr).toContain('systemctl restart hermes-gateway-argus.service');
     const j = await guard(['--json', '--profile', 'argus']);
-    const d = JSON.parse(j.stdout) as GuardDecision;
+    const d = parseGuardV1<GuardDecision>(j.stdout);
     expect(d).toMatchObject({ allowed: false, exitCode: 1, inside: null, remedies: ['systemctl restart hermes-gateway-argus.service'] });
     expect(j.code).toBe(1);
   }, 60_000);
@@ -92,7 +93,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
     await ns.waitActive('hermes-gateway-guarded.service', 30_000);
     const text = await until(() => (fs.existsSync(preJson) ? fs.readFileSync(preJson, 'utf8') : null), 30_000, 'the ExecStartPre guard to answer');
     expect(text).toContain('exit=0');
-    const d = JSON.parse(text.slice(0, text.lastIndexOf('exit='))) as GuardDecision;
+    const d = parseGuardV1<GuardDecision>(text.slice(0, text.lastIndexOf('exit=')));
     expect(d.target).toMatchObject({ home: guarded, source: 'env HERMES_HOME' });
     expect(d.inside).toMatchObject({ kind: 'systemd', unit: 'hermes-gateway-guarded.service' });
     expect(d.inside!.via).toContain('/system.slice/hermes-gateway-guarded.service');
@@ -120,7 +121,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       .map((h) => `if [ -e ${h}${cg}/cgroup.procs ]; then echo $$ > ${h}${cg}/cgroup.procs; fi`)
       .join('; ');
     const r = await ns.exec(['/bin/sh', '-c', `${move}; exec ${NODE} ${CLI} guard --json --profile argus`], { env, timeoutMs: 30_000 });
-    const d = JSON.parse(r.stdout) as GuardDecision;
+    const d = parseGuardV1<GuardDecision>(r.stdout);
     expect(d.inside).toMatchObject({ unit: 'hermes-gateway-argus.service' });
     expect(d.rivals.map((x) => x.pid)).toEqual([orphan]);
     expect(d.rivals[0]).toMatchObject({ verdict: 'orphan', role: 'gateway', home: argus });
@@ -132,7 +133,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
     expect(s.stderr).toContain(`PID ${orphan} orphan gateway`);
     expect(s.stderr.indexOf(`hermes-doctor orphans --kill --pid ${orphan}`)).toBeLessThan(s.stderr.indexOf('systemctl restart hermes-gateway-argus.service'));
     // A sibling profile shares the kanban root: the orphan is a rival writer there too.
-    const sib = JSON.parse((await guard(['--json', '--profile', 'guarded'])).stdout) as GuardDecision;
+    const sib = parseGuardV1<GuardDecision>((await guard(['--json', '--profile', 'guarded'])).stdout);
     expect(sib.rivals.map((x) => x.pid)).toEqual([orphan]);
     expect(sib.rivals[0]!.why).toContain(`same kanban root ${root}`);
   }, 60_000);

@@ -12,6 +12,7 @@ import { main } from '../src/cli.js';
 import { type GuardCaller, type GuardDecision, callerInside, decideGuard, resolveGuardTarget } from '../src/core/guard.js';
 import type { HomeSupervisor } from '../src/core/supervision.js';
 import type { ProcessVerdict, Report } from '../src/types.js';
+import { parseGuardV1 } from './guard-contract.js';
 import { MINIMAL_PATH, REPO_ROOT, killAll, startProcess, waitFor } from './harness/processes.js';
 import { addGatewaySlot, startS6Tree, stopAllS6Trees } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
@@ -161,7 +162,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', ready))('guard on this 
     expect(r.code).toBe(0);
     expect(r.err).toContain('no supervisor owns it');
     const j = await cli(['guard', '--json', '--profile', 'argus', ...NO_S6]);
-    const d = JSON.parse(j.out) as GuardDecision;
+    const d = parseGuardV1<GuardDecision>(j.out);
     expect(d).toMatchObject({ schema: 'hermes-doctor.guard/v1', allowed: true, exitCode: 0, supervisors: [], rivals: [] });
     expect(j.code).toBe(0);
   });
@@ -235,7 +236,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', ready))('guard on this 
       await waitFor(() => fs.existsSync(verdict), 30_000, 'the guard inside the slot to answer');
       const text = fs.readFileSync(verdict, 'utf8');
       expect(text).toContain('exit=0');
-      const d = JSON.parse(text.slice(0, text.lastIndexOf('exit='))) as GuardDecision;
+      const d = parseGuardV1<GuardDecision>(text.slice(0, text.lastIndexOf('exit=')));
       expect(d.inside).toMatchObject({ kind: 's6', unit: 'gateway-inside' });
       expect(d.allowed).toBe(true);
     }, 90_000);
