@@ -177,6 +177,8 @@ export interface SystemdUnit {
   execMainStatus?: number | null;
   /** Owner UID of the user manager for `scope: 'user'` (from the cgroup `user@UID.service`). */
   uid?: number;
+  /** Owner's user name (passwd) for `scope: 'user'`, for `systemctl --user --machine=NAME@`. */
+  userName?: string;
   /**
    * Paths the unit needs that do not exist when the scan ran: WorkingDirectory (unless prefixed `-`) and
    * the ExecStart executable. Checked by the source (I/O); a unit whose paths vanished crash-loops

@@ -178,11 +178,12 @@ describe('ownership of user-unit gateways (recorded cgroups + recorded systemctl
     expect(v(5000).verdict).toBe('orphan');
     expect(v(5000).reasons.join('\n')).toContain('started from pts/3, session 1234, outside hermes-gateway.service');
     const of = r.findings.find((f) => f.code === 'ORPHAN_GATEWAY')!;
-    expect(of.message).toContain('`systemctl --user restart hermes-gateway.service`');
+    expect(of.message).toContain('`systemctl --user --machine=michel@ restart hermes-gateway.service`');
 
     const units = r.units!;
     expect(units.map((u) => u.unit)).toEqual(['hermes-gateway-argus.service', 'hermes-gateway.service']);
-    expect(units[1]).toMatchObject({ scope: 'user', uid: 1000, activeState: 'active', nRestarts: 0, mainPid: 4242, pids: [4242, 4250], crashLoop: null, home: '/home/michel/.hermes', restart: 'systemctl --user restart hermes-gateway.service' });
+    expect(units[1]).toMatchObject({ scope: 'user', uid: 1000, activeState: 'active', nRestarts: 0, mainPid: 4242, pids: [4242, 4250], crashLoop: null, home: '/home/michel/.hermes', restart: 'systemctl --user --machine=michel@ restart hermes-gateway.service' });
+    expect(classify({ ...snapshot([wrapper, gateway], obs), scannerUid: 1000 }).units![1]!.restart).toBe('systemctl --user restart hermes-gateway.service');
     expect(units[0]).toMatchObject({ mainPid: 0, nRestarts: 153, home: '/home/michel/.hermes/profiles/argus', pids: [] });
     expect(units[0]!.crashLoop).toContain('status=200/CHDIR');
     const loop = r.findings.find((f) => f.code === 'UNIT_CRASH_LOOP')!;

@@ -42,9 +42,14 @@ function inCgroup(p: ProcessRecord, controlGroup: string): boolean {
   return systemdCgroupPaths(p).some((cg) => cg === controlGroup || cg.startsWith(controlGroup + '/'));
 }
 
-/** `systemctl [--user] restart UNIT`: the supervised way to restart a unit (run a user unit's as its owner). */
-export function systemdRestartCommand(u: Pick<SystemdUnit, 'unit' | 'scope'>): string {
-  return `systemctl${u.scope === 'user' ? ' --user' : ''} restart ${u.unit}`;
+/**
+ * `systemctl [--user] restart UNIT`: the supervised way to restart a unit. A user unit seen by another
+ * user (root) gets `--machine=NAME@`, so the command works from the scanner's shell.
+ */
+export function systemdRestartCommand(u: Pick<SystemdUnit, 'unit' | 'scope' | 'uid' | 'userName'>, scannerUid?: number): string {
+  if (u.scope !== 'user') return `systemctl restart ${u.unit}`;
+  const other = u.uid !== undefined && scannerUid !== undefined && u.uid !== scannerUid && u.userName;
+  return `systemctl --user${other ? ` --machine=${u.userName}@` : ''} restart ${u.unit}`;
 }
 
 /** Below this many automatic restarts a stopped unit is just restarting, not looping. */
@@ -99,7 +104,7 @@ export function unitStates(snap: HostSnapshot, homeOfPid: (pid: number) => strin
         home,
         pids: hermes.map((p) => p.pid).sort((a, b) => a - b),
         crashLoop: crashLoopReason(u),
-        restart: systemdRestartCommand(u),
+        restart: systemdRestartCommand(u, snap.scannerUid),
       });
     }
   }
@@ -214,7 +219,7 @@ export function supervisorsByHome(
         unit: u.unit,
         mainPid: u.mainPid,
         state: `${u.activeState}/${u.subState}`,
-        restart: systemdRestartCommand(u),
+        restart: systemdRestartCommand(u, snap.scannerUid),
         controlGroup: u.controlGroup,
       };
       add(unitHome(u), hs);

@@ -202,6 +202,8 @@ async function observeManager(
   const exists = opts.pathExists ?? ((p: string) => fs.existsSync(p));
   const units = parseSystemctlShow(shown.stdout, scope, uid);
   for (const u of units) {
+    const name = uid !== undefined ? opts.userNames?.[String(uid)] : undefined;
+    if (name) u.userName = name;
     const missing = missingUnitPaths(u, exists);
     if (missing.length > 0) u.missingPaths = missing;
   }
