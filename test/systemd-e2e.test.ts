@@ -5,7 +5,8 @@
  * argus` detached with setsid (PPID 1, outside every unit cgroup), exactly like hermes-agent #35240.
  * The real CLI (`node bin/hermes-doctor.js`) runs INSIDE the namespace, so it asks that systemd.
  * Also: the orphan survives `systemctl restart` of its unit; a wrapped ExecStart (`/bin/sh -c`) under a
- * custom unit name is supervised; a unit whose WorkingDirectory is gone crash-loops with
+ * custom unit name is supervised; a kanban worker in a transient `hermes-worker-*.scope` belongs to its
+ * gateway; a unit whose WorkingDirectory is gone crash-loops with
  * status=200/CHDIR (seed 003) and is reported.
  *
  * Every process is started inside the namespace; teardown kills the namespace's init, which ends them all.
@@ -70,6 +71,9 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
     // A third root for the crash-looping unit (seed 003): its WorkingDirectory was a deleted worktree.
     const crashHome = path.join(dir, 'crash');
     const goneDir = path.join(dir, 'worktree-deleted');
+    // A fourth root whose gateway starts a kanban worker in a transient hermes-worker-*.scope.
+    const wkHome = path.join(dir, 'wk');
+    const wkProfile = path.join(wkHome, '.hermes', 'profiles', 'wk');
     const baseEnv = (home: string) => ({ HOME: home, PYTHONPATH: STANDIN_PYTHONPATH, STANDIN_TICK_MS: '200', LANG: 'C.UTF-8' });
     let orphanRun = 0;
     let orphanRestart = 0;
@@ -128,6 +132,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       fs.mkdirSync(argusHome, { recursive: true });
       fs.mkdirSync(michelProfile, { recursive: true });
       fs.mkdirSync(path.join(crashHome, '.hermes', 'profiles', 'crashy'), { recursive: true });
+      fs.mkdirSync(wkProfile, { recursive: true });
       ns = await bootSystemd({
         units: {
           'hermes-gateway.service': unitText({ exec: `${PY} -m hermes_cli.main gateway run`, env: baseEnv(userHome), workdir: root }),
@@ -136,6 +141,10 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
           'hermes-michel.service': unitText({
             exec: `/bin/sh -c '${PY} -m hermes_cli.main -p michel gateway run; echo gateway exited'`,
             env: baseEnv(michelHome),
+          }),
+          'hermes-gateway-wk.service': unitText({
+            exec: `${PY} -m hermes_cli.main -p wk gateway run`,
+            env: { ...baseEnv(wkHome), STANDIN_WORKER_SCOPE: 't_e2e' },
           }),
           'hermes-gateway-crashy.service': unitText({
             exec: `${PY} -m hermes_cli.main -p crashy gateway run`,
@@ -247,6 +256,32 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       const u = r.units!.find((x) => x.unit === 'hermes-michel.service')!;
       expect(u).toMatchObject({ mainPid: wrapper, home: michelProfile, crashLoop: null });
       expect(u.pids).toContain(gw);
+      expect(code).toBe(0);
+    }, 60_000);
+
+    it('3b. a kanban worker in a transient hermes-worker-*.scope (outside the service cgroup) belongs to its supervised gateway', async () => {
+      const gw = await mainPid('hermes-gateway-wk.service');
+      await ready(wkProfile, gw);
+      const scope = await until(async () => {
+        const p = await ns.show('hermes-worker-t_e2e.scope', ['ActiveState', 'ControlGroup']);
+        return p.ActiveState === 'active' && p.ControlGroup ? p.ControlGroup : null;
+      }, 20_000, 'the worker scope');
+      expect(scope).toBe('/system.slice/hermes-worker-t_e2e.scope');
+      const worker = await until(async () => {
+        const r = await ns.exec(['cat', `/sys/fs/cgroup/systemd${scope}/cgroup.procs`]);
+        const pids = r.stdout.split('\n').filter(Boolean).map(Number);
+        return pids.length === 1 ? pids[0]! : null;
+      }, 10_000, 'the worker PID');
+      expect((await ns.cgroupOf(worker)).join('\n')).not.toContain('hermes-gateway-wk.service');
+      const { code, report } = await doctor(['orphans', '--json', '--home', wkProfile]);
+      const w = proc(report!, worker);
+      expect(w.role).toBe('kanban-worker');
+      expect(w.ppid).toBe(gw);
+      expect(w.verdict).toBe('supervised');
+      expect(w.supervisor).toMatchObject({ kind: 'systemd', unit: 'hermes-gateway-wk.service', mainPid: gw });
+      expect(w.supervisor!.via).toContain(`worker scope hermes-worker-t_e2e.scope of gateway PID ${gw}`);
+      expect(w.reasons.join('\n')).toContain('in transient scope hermes-worker-t_e2e.scope');
+      expect(report!.findings.filter((f) => f.severity !== 'info')).toEqual([]);
       expect(code).toBe(0);
     }, 60_000);
 
