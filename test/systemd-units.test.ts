@@ -221,3 +221,18 @@ describe('units by name and by content', () => {
     expect(classify(s).processes.find((p) => p.pid === 71)!.supervisor).toMatchObject({ unit: 'hermes-michel.service', mainPid: 70 });
   });
 });
+
+describe('crash-loop heuristics', () => {
+  it('restarting or failed loops; stopped by hand does not; a running unit with a vanished path will loop on its next start', () => {
+    const u = parseSystemctlShow(fx('systemctl-user-show.txt'), 'user', 1000)[1]!;
+    expect(crashLoopReason({ ...u, activeState: 'inactive', subState: 'dead', nRestarts: 9, execMainStatus: 200 })).toBeNull();
+    expect(crashLoopReason({ ...u, activeState: 'failed', subState: 'failed', nRestarts: 5, result: 'start-limit-hit' })).toBe('restarted 5 times and not running (failed/failed, Result=start-limit-hit)');
+    expect(crashLoopReason({ ...u, activeState: 'activating', subState: 'auto-restart', nRestarts: 1, execMainStatus: 203 })).toBe('last start failed with status=203/EXEC');
+    expect(crashLoopReason({ ...u, nRestarts: 40 })).toBeNull(); // running: restarts alone (e.g. /restart, exit 75) are no loop
+    const running = { ...u, missingPaths: [PY] };
+    expect(crashLoopReason(running)).toBe(`ExecStart executable ${PY} no longer exists`);
+    const sd: SupervisorObservation = { kind: 'systemd', status: 'present', detail: '', systemdUnits: [running] };
+    const f = classify(snapshot([], sd)).findings.find((x) => x.code === 'UNIT_CRASH_LOOP')!;
+    expect(f.message).toContain('hermes-gateway.service (user UID 1000) will crash-loop on its next start');
+  });
+});

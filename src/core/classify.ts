@@ -494,7 +494,10 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
       code: 'UNIT_CRASH_LOOP',
       pid: null,
       message:
-        `${u.unit} (${u.scope}${u.uid !== undefined ? ` UID ${u.uid}` : ''}) crash-loops: ${u.crashLoop}; ${u.home ? `home ${u.home} has no supervised gateway` : 'its gateway is down'}` +
+        `${u.unit} (${u.scope}${u.uid !== undefined ? ` UID ${u.uid}` : ''}) ` +
+        (u.activeState === 'active'
+          ? `will crash-loop on its next start: ${u.crashLoop}`
+          : `crash-loops: ${u.crashLoop}; ${u.home ? `home ${u.home} has no supervised gateway` : 'its gateway is down'}`) +
         (chdir
           ? '. Point WorkingDirectory at the HERMES_HOME (or regenerate the unit with `hermes gateway install`), then `systemctl daemon-reload` and restart it.'
           : `. See \`systemctl${u.scope === 'user' ? ' --user' : ''} status ${u.unit}\`.`),

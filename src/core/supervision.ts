@@ -62,17 +62,19 @@ const SYSTEMD_EXEC_STATUS: Record<number, string> = { 200: 'CHDIR', 203: 'EXEC',
  * Why a unit looks like it crash-loops, or null. Pure. Signs: a WorkingDirectory or ExecStart executable
  * that no longer exists (the source records them in `missingPaths`; seed 003's status=200/CHDIR loop),
  * a last exit status that systemd produced before the program ran (200 CHDIR, 203 EXEC, …), or a unit
- * that is not running and has been restarted automatically at least {@link CRASH_LOOP_RESTARTS} times.
+ * that is restarting or failed (not stopped by hand) after at least {@link CRASH_LOOP_RESTARTS} automatic
+ * restarts. A running unit with a missing path is reported too: its next start will fail.
  */
 export function crashLoopReason(u: SystemdUnit): string | null {
-  const running = u.activeState === 'active' && u.subState === 'running';
+  // Restarting (activating/auto-restart) or given up (failed); a unit stopped by hand (inactive) is not looping.
+  const looping = u.activeState === 'activating' || u.activeState === 'failed';
   const bits: string[] = [];
   for (const m of u.missingPaths ?? []) {
     bits.push(m === u.workingDirectory ? `WorkingDirectory ${m} no longer exists` : `ExecStart executable ${m} no longer exists`);
   }
   const st = u.execMainStatus ?? null;
-  if (!running && st !== null && SYSTEMD_EXEC_STATUS[st]) bits.push(`last start failed with status=${st}/${SYSTEMD_EXEC_STATUS[st]}`);
-  if (!running && u.nRestarts >= CRASH_LOOP_RESTARTS) bits.push(`restarted ${u.nRestarts} times and not running (${u.activeState}/${u.subState}${u.result && u.result !== 'success' ? `, Result=${u.result}` : ''})`);
+  if (looping && st !== null && SYSTEMD_EXEC_STATUS[st]) bits.push(`last start failed with status=${st}/${SYSTEMD_EXEC_STATUS[st]}`);
+  if (looping && u.nRestarts >= CRASH_LOOP_RESTARTS) bits.push(`restarted ${u.nRestarts} times and not running (${u.activeState}/${u.subState}${u.result && u.result !== 'success' ? `, Result=${u.result}` : ''})`);
   if (bits.length === 0) return null;
   return bits.join('; ');
 }
