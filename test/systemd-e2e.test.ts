@@ -56,11 +56,13 @@ function unitText(opts: { exec: string; env: Record<string, string>; workdir?: s
   ].join('\n');
 }
 
-describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), python3 and a built dist/ (npm run build)`, avail.ok && hasPython3() && builtCli))(
+const runnable = avail.ok && hasPython3() && builtCli;
+
+describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), python3 and a built dist/ (npm run build)`, runnable))(
   'systemd ownership end to end on a real systemd',
   () => {
     let ns: SystemdNs;
-    const dir = avail.ok ? nsScratchDir('e2e-') : '/nonexistent';
+    const dir = runnable ? nsScratchDir('e2e-') : '/nonexistent';
     const userHome = path.join(dir, 'home');
     const root = path.join(userHome, '.hermes');
     const argusHome = path.join(root, 'profiles', 'argus');
