@@ -4,6 +4,7 @@
  */
 import yargs from 'yargs';
 import { type CommandContext, processContext } from './commands/context.js';
+import { guardCommand } from './commands/guard.js';
 import { monitoringOptions } from './commands/monitoring.js';
 import { type OrphansArgs, runOrphans, scanOptions } from './commands/orphans.js';
 import { scheduleCommand } from './commands/schedule.js';
@@ -20,7 +21,11 @@ const EXIT_USAGE = 3;
  */
 export async function main(argv: string[], ctx: CommandContext = processContext): Promise<number> {
   let code = 0;
-  const parser = yargs(argv)
+  // `guard … -- COMMAND ARGS…`: COMMAND is split off before yargs sees it, so its options stay its own.
+  const gi = argv.indexOf('guard');
+  const dd = argv.indexOf('--');
+  const guarded = gi >= 0 && dd > gi ? argv.slice(dd + 1) : null;
+  const parser = yargs(guarded ? argv.slice(0, dd) : argv)
     .scriptName('hermes-doctor')
     .usage('$0 <command> [options]')
     .command(
@@ -36,6 +41,7 @@ export async function main(argv: string[], ctx: CommandContext = processContext)
     )
     .command(snapshotCommand(ctx, (c) => (code = c)))
     .command(scheduleCommand(ctx, (c) => (code = c)))
+    .command(guardCommand(ctx, (c) => (code = c), guarded))
     .strict()
     .help()
     .version()

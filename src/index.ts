@@ -35,3 +35,9 @@ export { type ProcessIdentity, type ProcessSignaller, type SignalOutcome } from 
 export { type AsyncProcessSignaller } from './actions/signaller-async.js';
 export { windowsSignaller } from './actions/signaller-win32.js';
 export { darwinSignaller } from './actions/signaller-darwin.js';
+export { decideGuard, resolveGuardTarget, callerInside, renderGuardText, GUARD_SCHEMA, type GuardDecision, type GuardCaller, type GuardTarget, type GuardInput } from './core/guard.js';
+export { shellHook, HOOK_SHELLS, type HookShell } from './actions/guard/hook.js';
+export { runGuarded } from './actions/guard/run.js';
+export { readCaller } from './sources/caller.js';
+export { unitStates, crashLoopReason, supervisorsByHome, type HomeSupervisor } from './core/supervision.js';
+export { cgroupUnit, observeSystemd, parseSystemctlShow, missingUnitPaths } from './sources/supervisors/systemd.js';

@@ -171,6 +171,20 @@ export interface SystemdUnit {
   hermesHome: string | null;
   /** FragmentPath (the unit file). */
   fragmentPath: string | null;
+  /** `Result` (success, exit-code, signal, start-limit-hit, …; systemd.exec(5)); absent in older snapshots. */
+  result?: string;
+  /** `ExecMainStatus`: exit status of the last main process (200 = CHDIR, 203 = EXEC; systemd.exec(5) "Process Exit Codes"). */
+  execMainStatus?: number | null;
+  /** Owner UID of the user manager for `scope: 'user'` (from the cgroup `user@UID.service`). */
+  uid?: number;
+  /** Owner's user name (passwd) for `scope: 'user'`, for `systemctl --user --machine=NAME@`. */
+  userName?: string;
+  /**
+   * Paths the unit needs that do not exist when the scan ran: WorkingDirectory (unless prefixed `-`) and
+   * the ExecStart executable. Checked by the source (I/O); a unit whose paths vanished crash-loops
+   * (seed 003: status=200/CHDIR).
+   */
+  missingPaths?: string[];
 }
 
 /** An s6 service slot (s6-svstat(8)); `gateway-<profile>` in the official image's /run/service. */
@@ -413,4 +427,36 @@ export interface Report {
     exitCode: ExitCodeValue;
     scanMs: number;
   };
+  /**
+   * State of every supervisor unit that runs (or is named for) a Hermes gateway: systemd units (system
+   * and user scope) with ActiveState, NRestarts, MainPID and a crash-loop warning. Additive in v1.
+   */
+  units?: UnitState[];
+}
+
+/** One supervisor unit in the report (issue 4): what `systemctl show` said and what it holds. */
+export interface UnitState {
+  kind: 'systemd';
+  /** Unit name, e.g. `hermes-gateway-argus.service` or a custom `hermes-michel.service`. */
+  unit: string;
+  scope: 'system' | 'user';
+  /** Owner UID of the user manager (user scope only). */
+  uid?: number;
+  activeState: string;
+  subState: string;
+  /** `Result` of the last run, when known. */
+  result: string | null;
+  /** Times systemd restarted it automatically since it was started by hand (`NRestarts`). */
+  nRestarts: number;
+  /** 0 when not running. */
+  mainPid: number;
+  controlGroup: string;
+  /** The HERMES_HOME it runs (ExecStart `-p`, Environment= HERMES_HOME, or its gateway's), when known. */
+  home: string | null;
+  /** Hermes processes inside it (MainPID or its cgroup), by PID. */
+  pids: number[];
+  /** Why it looks like a crash loop, or null. */
+  crashLoop: string | null;
+  /** The supervised way to restart it (`systemctl [--user] restart UNIT`). */
+  restart: string;
 }

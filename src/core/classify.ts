@@ -26,7 +26,7 @@ import type {
 import { ExitCode } from '../types.js';
 import { type Identity, identify } from './identify.js';
 import { FILES, cleanPath, defaultKanbanDb, dispatcherLockPath, isKanbanDataFile, kanbanDbOfFile } from './paths.js';
-import { type HomeSupervisor, abandonedBy, supervisorOf, supervisorsByHome, systemdCgroupPaths } from './supervision.js';
+import { type HomeSupervisor, abandonedBy, supervisorOf, supervisorsByHome, systemdCgroupPaths, unitStates, workerScope } from './supervision.js';
 
 /** Filters of a report; classification always uses the whole snapshot. */
 export interface ClassifyOptions {
@@ -160,7 +160,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
         s.reasons.push(`a supervisor exists for this home (${sups.map((x) => `${x.kind} ${x.unit}, ${x.state}`).join('; ')}) but this process is outside it: ${describeOutside(s.rec, sups)}`);
       }
       for (const o of supervisedPeers) s.reasons.push(`its supervisor owns another gateway for this home: PID ${o.rec.pid} (${o.sup!.kind} ${o.sup!.unit})`);
-      s.reasons.push(`launched by hand: ${launchedFrom(s.rec)}`);
+      s.reasons.push(`launched by hand: ${launchedFrom(s.rec)}${sups.length > 0 ? `, outside ${sups.map((x) => x.unit).join(', ')}` : ''}`);
       continue;
     }
     // A gateway of the web UI or Desktop app that is gone (every platform; docs/platforms.md).
@@ -252,6 +252,8 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
       case 'kanban-worker': {
         const task = s.id.cmd?.kanbanTask ?? s.rec.env.HERMES_KANBAN_TASK ?? null;
         if (task) s.reasons.push(`kanban worker for task ${task}`);
+        const scope = workerScope(s.rec);
+        if (scope) s.reasons.push(`in transient scope ${scope}: a Hermes tool-worker scope, which belongs to the gateway that started it`);
         if (parent && (parent.role === 'gateway' || parent.role === 'dispatcher-daemon')) {
           const v = parent.verdict ?? 'unknown';
           s.verdict = v === 'supervised' ? 'supervised' : v === 'unknown' ? 'unknown' : 'manual';
@@ -482,6 +484,26 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
       }
     }
   }
+  // Per-unit state (issue 4) and crash loops: a unit that cannot start leaves its home without a gateway.
+  const units = unitStates(snap, (pid) => ids.get(pid)?.hermesHome ?? null);
+  for (const u of units) {
+    if (!u.crashLoop) continue;
+    const chdir = /WorkingDirectory|CHDIR/.test(u.crashLoop);
+    findings.push({
+      severity: 'warning',
+      code: 'UNIT_CRASH_LOOP',
+      pid: null,
+      message:
+        `${u.unit} (${u.scope}${u.uid !== undefined ? ` UID ${u.uid}` : ''}) ` +
+        (u.activeState === 'active'
+          ? `will crash-loop on its next start: ${u.crashLoop}`
+          : `crash-loops: ${u.crashLoop}; ${u.home ? `home ${u.home} has no supervised gateway` : 'its gateway is down'}`) +
+        (chdir
+          ? '. Point WorkingDirectory at the HERMES_HOME (or regenerate the unit with `hermes gateway install`), then `systemctl daemon-reload` and restart it.'
+          : `. See \`systemctl${u.scope === 'user' ? ' --user' : ''} status ${u.unit}\`.`),
+      remedy: null,
+    });
+  }
   for (const k of unknownKinds) {
     findings.push({ severity: 'info', code: 'SUPERVISOR_UNKNOWN', pid: null, message: `${k.kind}: ${k.detail}.`, remedy: null });
   }
@@ -510,8 +532,15 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
   const filtered = !!(homeFilter || opts.profiles || opts.uids);
   const keptRoots = new Set(kept.map((s) => s.id.kanbanRoot));
   const outKanban = filtered ? kanban.filter((k) => keptRoots.has(k.root) || k.holders.some((h) => keptPids.has(h.pid))) : kanban;
+  const outUnits = filtered && homeFilter ? units.filter((u) => (u.home !== null && homeFilter.includes(u.home)) || u.pids.some((p) => keptPids.has(p))) : units;
   const outFindings = filtered
-    ? findings.filter((f) => (f.pid !== null ? keptPids.has(f.pid) || f.code.startsWith('IDENTITY') : f.code !== 'RIVAL_WRITERS' || outKanban.some((k) => f.message.startsWith(k.db + ':'))))
+    ? findings.filter((f) =>
+        f.pid !== null
+          ? keptPids.has(f.pid) || f.code.startsWith('IDENTITY')
+          : f.code === 'UNIT_CRASH_LOOP'
+            ? outUnits.some((u) => f.message.startsWith(`${u.unit} (`))
+            : f.code !== 'RIVAL_WRITERS' || outKanban.some((k) => f.message.startsWith(k.db + ':')),
+      )
     : findings;
 
   const processes: ProcessVerdict[] = kept
@@ -553,6 +582,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     findings: outFindings,
     supervisors: snap.supervisors.map((s) => ({ kind: s.kind, status: s.status, detail: s.detail })),
     summary: { processes: processes.length, byVerdict, critical, unknown, warnings, exitCode, scanMs: snap.scanMs },
+    units: outUnits,
   };
 }
 

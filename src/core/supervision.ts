@@ -3,7 +3,7 @@
  * (slot PID or child of `s6-supervise SLOT`), or a web UI (child of the hermes-studio Node server)?
  * And which supervisors exist for a HERMES_HOME, whether or not they own a process right now?
  */
-import type { HostSnapshot, LaunchdJob, ProcessRecord, S6Slot, SupervisorRef, SystemdUnit } from '../types.js';
+import type { HostSnapshot, LaunchdJob, ProcessRecord, S6Slot, SupervisorRef, SystemdUnit, UnitState } from '../types.js';
 import { isWebUiArgv, normaliseToken, parseHermesArgv, s6SuperviseSlot } from './argv.js';
 import { identify } from './identify.js';
 import { cleanPath, homeForProfile, rootOfHome } from './paths.js';
@@ -28,9 +28,89 @@ export function systemdCgroupPaths(p: ProcessRecord): string[] {
   return p.cgroups.filter((c) => c.hierarchy === 0 || c.controllers === 'name=systemd').map((c) => c.path);
 }
 
+/** The `hermes-worker-*.scope` a process sits in (any systemd hierarchy), or null. */
+export function workerScope(p: ProcessRecord): string | null {
+  for (const cg of systemdCgroupPaths(p)) {
+    const last = cg.split('/').filter(Boolean).pop() ?? '';
+    if (/^hermes-worker-.*\.scope$/.test(last)) return last;
+  }
+  return null;
+}
+
 function inCgroup(p: ProcessRecord, controlGroup: string): boolean {
   if (!controlGroup || controlGroup === '/') return false;
   return systemdCgroupPaths(p).some((cg) => cg === controlGroup || cg.startsWith(controlGroup + '/'));
+}
+
+/**
+ * `systemctl [--user] restart UNIT`: the supervised way to restart a unit. A user unit seen by another
+ * user (root) gets `--machine=NAME@`, so the command works from the scanner's shell.
+ */
+export function systemdRestartCommand(u: Pick<SystemdUnit, 'unit' | 'scope' | 'uid' | 'userName'>, scannerUid?: number): string {
+  if (u.scope !== 'user') return `systemctl restart ${u.unit}`;
+  const other = u.uid !== undefined && scannerUid !== undefined && u.uid !== scannerUid && u.userName;
+  return `systemctl --user${other ? ` --machine=${u.userName}@` : ''} restart ${u.unit}`;
+}
+
+/** Below this many automatic restarts a stopped unit is just restarting, not looping. */
+export const CRASH_LOOP_RESTARTS = 2;
+
+/** Exit statuses systemd itself produces before the program runs (systemd.exec(5), "Process Exit Codes"). */
+const SYSTEMD_EXEC_STATUS: Record<number, string> = { 200: 'CHDIR', 203: 'EXEC', 217: 'USER', 226: 'NAMESPACE' };
+
+/**
+ * Why a unit looks like it crash-loops, or null. Pure. Signs: a WorkingDirectory or ExecStart executable
+ * that no longer exists (the source records them in `missingPaths`; seed 003's status=200/CHDIR loop),
+ * a last exit status that systemd produced before the program ran (200 CHDIR, 203 EXEC, …), or a unit
+ * that is restarting or failed (not stopped by hand) after at least {@link CRASH_LOOP_RESTARTS} automatic
+ * restarts. A running unit with a missing path is reported too: its next start will fail.
+ */
+export function crashLoopReason(u: SystemdUnit): string | null {
+  // Restarting (activating/auto-restart) or given up (failed); a unit stopped by hand (inactive) is not looping.
+  const looping = u.activeState === 'activating' || u.activeState === 'failed';
+  const bits: string[] = [];
+  for (const m of u.missingPaths ?? []) {
+    bits.push(m === u.workingDirectory ? `WorkingDirectory ${m} no longer exists` : `ExecStart executable ${m} no longer exists`);
+  }
+  const st = u.execMainStatus ?? null;
+  if (looping && st !== null && SYSTEMD_EXEC_STATUS[st]) bits.push(`last start failed with status=${st}/${SYSTEMD_EXEC_STATUS[st]}`);
+  if (looping && u.nRestarts >= CRASH_LOOP_RESTARTS) bits.push(`restarted ${u.nRestarts} times and not running (${u.activeState}/${u.subState}${u.result && u.result !== 'success' ? `, Result=${u.result}` : ''})`);
+  if (bits.length === 0) return null;
+  return bits.join('; ');
+}
+
+/**
+ * The per-unit state the report shows: every systemd unit that runs a Hermes gateway by ExecStart or
+ * holds a Hermes process in its cgroup, with its home, its Hermes PIDs and a crash-loop reason.
+ */
+export function unitStates(snap: HostSnapshot, homeOfPid: (pid: number) => string | null): UnitState[] {
+  const out: UnitState[] = [];
+  for (const sup of snap.supervisors) {
+    for (const u of sup.systemdUnits ?? []) {
+      const members = snap.processes.filter((p) => (u.mainPid > 0 && p.pid === u.mainPid) || inCgroup(p, u.controlGroup));
+      const hermes = members.filter((p) => parseHermesArgv(p.argv) !== null);
+      const named = /^hermes-gateway.*\.service$/.test(u.unit);
+      if (!unitRunsGateway(u) && hermes.length === 0 && !named) continue;
+      const home = unitHome(u) ?? hermes.map((p) => homeOfPid(p.pid)).find((h): h is string => h !== null) ?? null;
+      out.push({
+        kind: 'systemd',
+        unit: u.unit,
+        scope: u.scope,
+        ...(u.uid !== undefined ? { uid: u.uid } : {}),
+        activeState: u.activeState,
+        subState: u.subState,
+        result: u.result ?? null,
+        nRestarts: u.nRestarts,
+        mainPid: u.mainPid,
+        controlGroup: u.controlGroup,
+        home,
+        pids: hermes.map((p) => p.pid).sort((a, b) => a - b),
+        crashLoop: crashLoopReason(u),
+        restart: systemdRestartCommand(u, snap.scannerUid),
+      });
+    }
+  }
+  return out.sort((a, b) => a.scope.localeCompare(b.scope) || a.unit.localeCompare(b.unit));
 }
 
 /** The gateway home a systemd unit runs, from ExecStart `-p X` and Environment= HERMES_HOME; null if not a gateway unit or unknown. */
@@ -81,6 +161,18 @@ export function supervisorOf(p: ProcessRecord, snap: HostSnapshot, byPid: Map<nu
       if (s.pid > 0 && s.pid === p.pid) return { kind: 's6', unit: s.name, mainPid: s.pid, via: 'slot PID (s6-svstat)' };
     }
   }
+  // A tool worker that newer Hermes moved into a transient `hermes-worker-*.scope` (systemd-run --scope,
+  // reference §3.1) sits outside the service cgroup but belongs to the gateway that started it.
+  const scope = workerScope(p);
+  if (scope) {
+    let cur = byPid.get(p.ppid);
+    for (let depth = 0; cur && depth < 8; depth++, cur = byPid.get(cur.ppid)) {
+      if (parseHermesArgv(cur.argv)?.command !== 'gateway') continue;
+      const up = supervisorOf(cur, snap, byPid);
+      if (up) return { ...up, via: `worker scope ${scope} of gateway PID ${cur.pid} (${up.via})` };
+      break;
+    }
+  }
   const platform = platformSupervisorOf(p, snap, byPid);
   if (platform) return platform;
   const parent = byPid.get(p.ppid);
@@ -129,7 +221,7 @@ export function supervisorsByHome(
         unit: u.unit,
         mainPid: u.mainPid,
         state: `${u.activeState}/${u.subState}`,
-        restart: `systemctl${u.scope === 'user' ? ' --user' : ''} restart ${u.unit}`,
+        restart: systemdRestartCommand(u, snap.scannerUid),
         controlGroup: u.controlGroup,
       };
       add(unitHome(u), hs);

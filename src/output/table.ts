@@ -130,6 +130,24 @@ export function renderTable(report: Report, opts: TableOptions = {}): string {
       for (const r of k.reasons) out.push(`  - ${r}`);
     }
   }
+  if (report.units && report.units.length > 0) {
+    out.push('', c.bold('Supervisor units'));
+    const t = new Table({ head: ['UNIT', 'SCOPE', 'STATE', 'NRESTARTS', 'MAINPID', 'HERMES PIDS', 'HOME'].map((h) => c.bold(h)), style });
+    for (const u of report.units) {
+      const state = `${u.activeState}/${u.subState}${u.result && u.result !== 'success' ? ` (${u.result})` : ''}`;
+      t.push([
+        u.unit,
+        u.scope === 'user' ? `user${u.uid !== undefined ? ` ${u.uid}` : ''}` : 'system',
+        u.crashLoop ? c.red.bold(state) : u.activeState === 'active' ? c.green(state) : c.yellow(state),
+        u.crashLoop ? c.red.bold(String(u.nRestarts)) : String(u.nRestarts),
+        u.mainPid > 0 ? String(u.mainPid) : '-',
+        u.pids.join(' ') || '-',
+        u.home ?? '?',
+      ]);
+    }
+    out.push(t.toString());
+    for (const u of report.units) if (u.crashLoop) out.push(`  ${c.red.bold('crash loop')} ${u.unit}: ${u.crashLoop}`);
+  }
   const shown = report.findings.filter((f) => f.severity !== 'info');
   const info = report.findings.filter((f) => f.severity === 'info');
   out.push('', c.bold(shown.length ? `Findings (${shown.length})` : 'No problems found.'));

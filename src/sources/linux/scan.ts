@@ -16,7 +16,7 @@ import { filterEnvironBlock } from '../environ.js';
 import { listProfileHomes, readActiveProfile, readHome } from '../homes.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeS6 } from '../supervisors/s6.js';
-import { observeSystemd, unitOfCgroupPath } from '../supervisors/systemd.js';
+import { type CgroupUnit, cgroupUnit, observeSystemd } from '../supervisors/systemd.js';
 import {
   type FdLink,
   devMajorMinor,
@@ -53,6 +53,8 @@ export interface LinuxScanOptions {
   systemdMarker?: string;
   /** passwd file (default /etc/passwd). */
   passwdFile?: string;
+  /** Where user managers keep their runtime dirs (default /run/user; `UID/systemd/private` marks a running `systemd --user`). */
+  userRuntimeRoot?: string;
 }
 
 const DELETED = ' (deleted)';
@@ -137,16 +139,31 @@ function readProcess(
   };
 }
 
-/** The systemd unit names found in a process's cgroups (v2 `0::` and v1 `name=systemd`). */
+/** The system-scope systemd unit names found in a process's cgroups (v2 `0::` and v1 `name=systemd`). */
 export function unitsOfProcess(p: ProcessRecord): string[] {
-  const out = new Set<string>();
+  return [...new Set(cgroupUnitsOfProcess(p).filter((u) => u.scope === 'system').map((u) => u.unit))];
+}
+
+/** Every systemd service (system or user scope) a process's cgroups name. */
+export function cgroupUnitsOfProcess(p: ProcessRecord): CgroupUnit[] {
+  const out: CgroupUnit[] = [];
   for (const c of p.cgroups) {
     if (c.hierarchy === 0 || c.controllers === 'name=systemd') {
-      const u = unitOfCgroupPath(c.path);
-      if (u) out.add(u);
+      const u = cgroupUnit(c.path);
+      if (u && !out.some((x) => x.unit === u.unit && x.scope === u.scope)) out.push(u);
     }
   }
-  return [...out];
+  return out;
+}
+
+/** Parses /etc/passwd (passwd(5)) into UID → user name. */
+export function parsePasswdNames(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length >= 6 && /^\d+$/.test(f[2]!)) out[f[2]!] ??= f[0]!;
+  }
+  return out;
 }
 
 /**
@@ -217,8 +234,11 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
 
   // UID → home directory, for `-p NAME` of processes whose HOME is not visible.
   let userHomes: Record<string, string> = {};
+  let userNames: Record<string, string> = {};
   try {
-    userHomes = parsePasswd(fs.readFileSync(opts.passwdFile ?? '/etc/passwd', 'utf8'));
+    const passwd = fs.readFileSync(opts.passwdFile ?? '/etc/passwd', 'utf8');
+    userHomes = parsePasswd(passwd);
+    userNames = parsePasswdNames(passwd);
   } catch {
     notes.push({ what: 'passwd', detail: 'cannot read /etc/passwd: default roots of processes without HOME are unknown' });
   }
@@ -247,12 +267,29 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
   }
 
   // Supervisors, in parallel.
+  // Units by content: every service whose cgroup holds a Hermes process, system or user scope; and the
+  // user managers of the users running gateways (a unit may exist while its gateway runs outside it).
   const cgroupUnits = new Set<string>();
+  const userUnits = new Map<number, Set<string>>();
   for (const rec of records.values()) {
-    if (parseHermesArgv(rec.argv) || rec.handles.length > 0) for (const u of unitsOfProcess(rec)) cgroupUnits.add(u);
+    const hermes = parseHermesArgv(rec.argv);
+    if (!hermes && rec.handles.length === 0) continue;
+    for (const u of cgroupUnitsOfProcess(rec)) {
+      if (u.scope === 'system') cgroupUnits.add(u.unit);
+      else userUnits.set(u.uid!, (userUnits.get(u.uid!) ?? new Set()).add(u.unit));
+    }
+    const userManager = `${opts.userRuntimeRoot ?? '/run/user'}/${rec.uid}/systemd/private`;
+    if (hermes?.command === 'gateway' && rec.uid >= 0 && !userUnits.has(rec.uid) && fs.existsSync(userManager)) userUnits.set(rec.uid, new Set());
   }
   const [systemd, s6] = await Promise.all([
-    observeSystemd({ runner, timeoutMs, cgroupUnits: [...cgroupUnits], ...(opts.systemdMarker ? { bootedMarker: opts.systemdMarker } : {}) }),
+    observeSystemd({
+      runner,
+      timeoutMs,
+      cgroupUnits: [...cgroupUnits],
+      userUnits: [...userUnits].map(([uid, units]) => ({ uid, units: [...units] })),
+      userNames,
+      ...(opts.systemdMarker ? { bootedMarker: opts.systemdMarker } : {}),
+    }),
     observeS6({ runner, timeoutMs, ...(opts.s6ScanDir ? { scanDir: opts.s6ScanDir } : {}) }),
   ]);
   const supervisors: SupervisorObservation[] = [systemd, s6];

@@ -21,6 +21,8 @@ export const SYSTEMD_PROPS = [
   'WorkingDirectory',
   'Environment',
   'FragmentPath',
+  'Result',
+  'ExecMainStatus',
 ] as const;
 
 /** Extracts HERMES_HOME from a systemd Environment= value (space-separated, optionally quoted). */
@@ -41,7 +43,7 @@ export function parseExecStartArgv(value: string): string[] {
  * Parses `systemctl show -p … UNIT…` output into units; blocks whose LoadState is `not-found` are dropped.
  * Only HERMES_HOME survives from Environment=.
  */
-export function parseSystemctlShow(text: string, scope: 'system' | 'user'): SystemdUnit[] {
+export function parseSystemctlShow(text: string, scope: 'system' | 'user', uid?: number): SystemdUnit[] {
   const units: SystemdUnit[] = [];
   for (const block of text.split(/\n\s*\n/)) {
     const props: Record<string, string> = {};
@@ -62,6 +64,9 @@ export function parseSystemctlShow(text: string, scope: 'system' | 'user'): Syst
       workingDirectory: props.WorkingDirectory ? props.WorkingDirectory.replace(/^!+/, '') : null,
       hermesHome: hermesHomeFromEnvironment(props.Environment ?? ''),
       fragmentPath: props.FragmentPath || null,
+      ...(props.Result ? { result: props.Result } : {}),
+      ...(props.ExecMainStatus !== undefined ? { execMainStatus: /^\d+$/.test(props.ExecMainStatus) ? Number(props.ExecMainStatus) : null } : {}),
+      ...(uid !== undefined ? { uid } : {}),
     });
   }
   return units;
@@ -79,49 +84,162 @@ export function parseUnitList(text: string): string[] {
 
 /** The unit a cgroup path belongs to: the last `*.service` component (`/system.slice/x.service` → `x.service`). */
 export function unitOfCgroupPath(cgPath: string): string | null {
+  return cgroupUnit(cgPath)?.unit ?? null;
+}
+
+/** A cgroup path read as systemd lays it out (systemd.special(7), systemd.slice(5)). */
+export interface CgroupUnit {
+  /** The innermost `*.service` (never the user manager `user@UID.service` itself). */
+  unit: string;
+  /** `user` when the service runs under a user manager (`…/user@UID.service/…`). */
+  scope: 'system' | 'user';
+  /** Owner of the user manager (user scope only). */
+  uid?: number;
+}
+
+/**
+ * Reads a cgroup path (v2 `0::PATH` or v1 `name=systemd:PATH`): `/system.slice/hermes-gateway.service`
+ * → system unit; `/user.slice/user-1000.slice/user@1000.service/app.slice/hermes-gateway.service` →
+ * user unit of UID 1000. A process in the user manager's own `init.scope`, a session scope or a
+ * transient scope (`hermes-worker-*.scope`, `session-3.scope`) is in no service: null.
+ */
+export function cgroupUnit(cgPath: string): CgroupUnit | null {
   const parts = cgPath.split('/').filter(Boolean);
-  for (let i = parts.length - 1; i >= 0; i--) if (parts[i]!.endsWith('.service')) return parts[i]!;
+  let userUid: number | undefined;
+  let managerAt = -1;
+  parts.forEach((p, i) => {
+    const m = /^user@(\d+)\.service$/.exec(p);
+    if (m) {
+      userUid = Number(m[1]);
+      managerAt = i;
+    }
+  });
+  for (let i = parts.length - 1; i > managerAt; i--) {
+    const p = parts[i]!;
+    if (p.endsWith('.scope')) return null;
+    if (p.endsWith('.service')) return managerAt >= 0 ? { unit: p, scope: 'user', uid: userUid! } : { unit: p, scope: 'system' };
+  }
   return null;
+}
+
+/** The transient scope a process sits in when it is a Hermes tool worker (`hermes-worker-*.scope`, reference §3.1), else null. */
+export function workerScopeOf(cgPath: string): string | null {
+  const last = cgPath.split('/').filter(Boolean).pop() ?? '';
+  return /^hermes-worker-.*\.scope$/.test(last) ? last : null;
 }
 
 export interface SystemdOptions {
   runner: CommandRunner;
   timeoutMs: number;
-  /** Units found in the cgroups of Hermes processes (custom names such as `hermes-michel.service`). */
+  /** System units found in the cgroups of Hermes processes (custom names such as `hermes-michel.service`). */
   cgroupUnits: string[];
+  /**
+   * User units found in the cgroups of Hermes processes (`…/user@UID.service/app.slice/UNIT`), and user
+   * managers to ask for `hermes*` units even when no process sits in them (units: []), by UID.
+   */
+  userUnits?: { uid: number; units: string[] }[];
+  /** UID → user name (passwd), for `systemctl --user --machine=NAME@`. */
+  userNames?: Record<string, string>;
+  /** UID of the scanner: its own manager is asked with plain `systemctl --user`. Default process.getuid(). */
+  selfUid?: number;
   /** Path whose existence means systemd is PID 1 (sd_booted(3)); default /run/systemd/system. */
   bootedMarker?: string;
   /** systemctl binary, default `systemctl`. */
   systemctl?: string;
+  /** Existence check for WorkingDirectory / ExecStart paths (default fs.existsSync); tests with recorded outputs replace it. */
+  pathExists?: (p: string) => boolean;
 }
 
-/** Observes system-scope systemd. Never throws: failures become status `unknown` with the reason. */
+/**
+ * Paths a unit needs that are gone: WorkingDirectory (unless `-`-prefixed, `~` or a specifier) and the
+ * ExecStart executable when it is absolute (systemd resolves bare names itself).
+ */
+export function missingUnitPaths(u: SystemdUnit, exists: (p: string) => boolean): string[] {
+  const out: string[] = [];
+  const wd = u.workingDirectory;
+  if (wd && !wd.startsWith('-') && wd !== '~' && !wd.includes('%') && wd.startsWith('/') && !exists(wd)) out.push(wd);
+  const exe = u.execStart[0];
+  if (exe && exe.startsWith('/') && !exists(exe)) out.push(exe);
+  return out;
+}
+
+/** `systemctl` arguments that address one manager: none for the system, `--user` (+ `--machine=NAME@`) for a user's. */
+function managerArgs(scope: 'system' | 'user', uid: number | undefined, selfUid: number, names: Record<string, string>): string[] | null {
+  if (scope === 'system') return [];
+  if (uid === selfUid) return ['--user'];
+  const name = names[String(uid)];
+  return name ? ['--user', `--machine=${name}@`] : null;
+}
+
+async function observeManager(
+  opts: SystemdOptions,
+  scope: 'system' | 'user',
+  uid: number | undefined,
+  extraUnits: string[],
+): Promise<{ units: SystemdUnit[]; error: string | null }> {
+  const bin = opts.systemctl ?? 'systemctl';
+  const t = { timeoutMs: opts.timeoutMs };
+  const selfUid = opts.selfUid ?? (process.getuid ? process.getuid() : -1);
+  const m = managerArgs(scope, uid, selfUid, opts.userNames ?? {});
+  if (!m) return { units: [], error: `no user name for UID ${uid} (needed for systemctl --user --machine=NAME@)` };
+  const [loaded, files] = await Promise.all([
+    opts.runner(bin, [...m, 'list-units', '--all', '--plain', '--no-legend', '--no-pager', '--type=service', 'hermes*'], t),
+    opts.runner(bin, [...m, 'list-unit-files', '--plain', '--no-legend', '--no-pager', '--type=service', 'hermes*'], t),
+  ]);
+  for (const r of [loaded, files]) {
+    if (r.error) return { units: [], error: `systemctl ${m.join(' ')} failed: ${r.error}`.replace('  ', ' ') };
+  }
+  if (scope === 'user' && loaded.code !== 0 && files.code !== 0) {
+    return { units: [], error: `systemctl ${m.join(' ')} failed: exit ${loaded.code}: ${loaded.stderr.trim().slice(0, 200)}` };
+  }
+  const names = new Set([...parseUnitList(loaded.stdout), ...parseUnitList(files.stdout), ...extraUnits]);
+  if (names.size === 0) return { units: [], error: null };
+  const args = [...m, 'show', '--no-pager', ...SYSTEMD_PROPS.map((p) => `--property=${p}`), ...[...names].sort()];
+  const shown = await opts.runner(bin, args, t);
+  if (shown.error || shown.code !== 0) {
+    return { units: [], error: `systemctl ${[...m, 'show'].join(' ')} failed: ${shown.error ?? `exit ${shown.code}: ${shown.stderr.trim().slice(0, 200)}`}` };
+  }
+  const exists = opts.pathExists ?? ((p: string) => fs.existsSync(p));
+  const units = parseSystemctlShow(shown.stdout, scope, uid);
+  for (const u of units) {
+    const name = uid !== undefined ? opts.userNames?.[String(uid)] : undefined;
+    if (name) u.userName = name;
+    const missing = missingUnitPaths(u, exists);
+    if (missing.length > 0) u.missingPaths = missing;
+  }
+  return { units, error: null };
+}
+
+/**
+ * Observes systemd: the system manager, and the user managers of the UIDs given in `userUnits`.
+ * Never throws: failures become status `unknown` with the reason. A user manager that cannot be asked
+ * makes the whole observation unknown only when a Hermes process sits in one of its services.
+ */
 export async function observeSystemd(opts: SystemdOptions): Promise<SupervisorObservation> {
   const marker = opts.bootedMarker ?? '/run/systemd/system';
   if (!fs.existsSync(marker)) {
     return { kind: 'systemd', status: 'absent', detail: `systemd is not running here (no ${marker})`, systemdUnits: [] };
   }
-  const bin = opts.systemctl ?? 'systemctl';
-  const t = { timeoutMs: opts.timeoutMs };
-  const [loaded, files] = await Promise.all([
-    opts.runner(bin, ['list-units', '--all', '--plain', '--no-legend', '--no-pager', '--type=service', 'hermes*'], t),
-    opts.runner(bin, ['list-unit-files', '--plain', '--no-legend', '--no-pager', '--type=service', 'hermes*'], t),
+  const users = opts.userUnits ?? [];
+  const [sys, ...user] = await Promise.all([
+    observeManager(opts, 'system', undefined, opts.cgroupUnits),
+    ...users.map((u) => observeManager(opts, 'user', u.uid, u.units)),
   ]);
-  for (const r of [loaded, files]) {
-    if (r.error) return { kind: 'systemd', status: 'unknown', detail: `systemctl failed: ${r.error}`, systemdUnits: [] };
-  }
-  const names = new Set([...parseUnitList(loaded.stdout), ...parseUnitList(files.stdout), ...opts.cgroupUnits]);
-  if (names.size === 0) return { kind: 'systemd', status: 'present', detail: 'no Hermes units', systemdUnits: [] };
-  const args = ['show', '--no-pager', ...SYSTEMD_PROPS.map((p) => `--property=${p}`), ...[...names].sort()];
-  const shown = await opts.runner(bin, args, t);
-  if (shown.error || shown.code !== 0) {
-    return {
-      kind: 'systemd',
-      status: 'unknown',
-      detail: `systemctl show failed: ${shown.error ?? `exit ${shown.code}: ${shown.stderr.trim().slice(0, 200)}`}`,
-      systemdUnits: [],
-    };
-  }
-  const units = parseSystemctlShow(shown.stdout, 'system');
-  return { kind: 'systemd', status: 'present', detail: `${units.length} unit(s)`, systemdUnits: units };
+  if (sys!.error) return { kind: 'systemd', status: 'unknown', detail: sys!.error, systemdUnits: [] };
+  const units = [...sys!.units];
+  const problems: string[] = [];
+  let blind = false;
+  user.forEach((r, i) => {
+    units.push(...r.units);
+    if (r.error) {
+      problems.push(`user manager of UID ${users[i]!.uid}: ${r.error}`);
+      if (users[i]!.units.length > 0) blind = true;
+    }
+  });
+  const userCount = units.filter((u) => u.scope === 'user').length;
+  const detail =
+    units.length === 0 && problems.length === 0
+      ? 'no Hermes units'
+      : `${units.length} unit(s)${userCount ? ` (${userCount} user)` : ''}${problems.length ? `; ${problems.join('; ')}` : ''}`;
+  return { kind: 'systemd', status: blind ? 'unknown' : 'present', detail, systemdUnits: units };
 }
