@@ -299,8 +299,12 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     const r1 = await sig.signal(t.pid, 'term');
     if (r1 === 'gone') return { outcome: 'already-gone', reason: 'it exited just before SIGTERM' };
     let politeRefused = false;
+    let politeDetail = '';
     if (r1 === 'eperm') {
-      if (/forcefully/i.test(sig.lastDetail ?? '')) politeRefused = true;
+      if (/forcefully/i.test(sig.lastDetail ?? '')) {
+        politeRefused = true;
+        politeDetail = (sig.lastDetail ?? '').trim().split('\n')[0] ?? '';
+      }
       else return { outcome: 'failed', reason: `EPERM: not permitted to signal PID ${t.pid}${sig.lastDetail ? ` (${sig.lastDetail})` : ''}` };
     } else {
       a.signals.push('SIGTERM');
@@ -308,11 +312,12 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     }
     // SIGKILL, after re-checking that the PID is still the scanned process.
     const c1 = await check(t.pid, t.startTicks, t.argv);
-    if (c1.state === 'gone') return { outcome: 'terminated', reason: null };
-    if (c1.state === 'changed') return { outcome: 'terminated', reason: `${c1.why}; the target had exited, no SIGKILL sent` };
+    const exited: KillOutcome = a.signals.length > 0 ? 'terminated' : 'already-gone';
+    if (c1.state === 'gone') return { outcome: exited, reason: null };
+    if (c1.state === 'changed') return { outcome: exited, reason: `${c1.why}; the target had exited, no SIGKILL sent` };
     progress({ pid: t.pid, phase: 'kill' });
     const r2 = await sig.signal(t.pid, 'kill');
-    const polite = politeRefused ? `the polite stop was refused (${(sig.lastDetail ?? '').trim().split('\n')[0]}); identity re-checked, forced` : null;
+    const polite = politeRefused ? `the polite stop was refused (${politeDetail}); identity re-checked, forced` : null;
     if (r2 === 'gone') return { outcome: a.signals.length > 0 ? 'terminated' : 'already-gone', reason: polite };
     if (r2 === 'eperm') return { outcome: 'failed', reason: `EPERM: not permitted to SIGKILL PID ${t.pid}${sig.lastDetail ? ` (${sig.lastDetail})` : ''}` };
     a.signals.push('SIGKILL');
