@@ -253,6 +253,35 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
     expect(dup.alive()).toBe(false);
   });
 
+  it('the scheduled form (--quiet --kill --yes) reports the kill count as hermes_doctor_orphans_killed; prints what it did', async () => {
+    const { root, dup } = await ownerAndDuplicate();
+    const prom = fs.mkdtempSync(path.join(os.tmpdir(), 'hermes-doctor-prom-'));
+    try {
+      const r = await cli(['orphans', '--quiet', '--kill', '--yes', '--format', 'prometheus', '--textfile-dir', prom, ...NO_S6, ...homesArgs(root)]);
+      expect(r.code).toBe(0);
+      expect(dup.alive()).toBe(false);
+      const text = fs.readFileSync(path.join(prom, 'hermes_doctor.prom'), 'utf8');
+      expect(text).toMatch(/^hermes_doctor_orphans_killed 1$/m);
+      expect(r.out).toBe(''); // healthy after the kill and --quiet: the metrics go to the textfile only
+      // A second run: nothing left to kill, nothing printed.
+      const again = await cli(['orphans', '--quiet', '--kill', '--yes', ...NO_S6, ...homesArgs(root)]);
+      expect(again.code).toBe(0);
+      expect(again.out).toBe('');
+      // Without --yes and without a TTY the scheduled line fails at once, even with nothing to kill.
+      const noYes = await cli(['orphans', '--quiet', '--kill', ...NO_S6, ...homesArgs(root)]);
+      expect(noYes.code).toBe(3);
+    } finally {
+      fs.rmSync(prom, { recursive: true, force: true });
+    }
+  });
+
+  it('--quiet --kill --yes in table form prints the actions (for cron mail and the journal)', async () => {
+    const { root, dup } = await ownerAndDuplicate();
+    const r = await cli(['orphans', '--quiet', '--kill', '--yes', '--no-color', ...NO_S6, ...homesArgs(root)]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^  PID ${dup.pid} terminated \\(SIGTERM, \\d+\\.\\d s\\) \\[duplicate\\]`, 'm'));
+  });
+
   it('a symlinked audit log is refused: the target is not signalled and the symlink target is untouched', async () => {
     const { root, dup } = await ownerAndDuplicate();
     const elsewhere = path.join(path.dirname(root), 'elsewhere.txt');

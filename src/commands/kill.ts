@@ -179,12 +179,13 @@ export async function runKill(args: OrphansArgs & KillArgs, ctx: CommandContext 
     say(renderPlan(plan) + '(dry run: nothing was signalled)\n');
     return finish(report, plannedActions(plan), null);
   }
-  if (plan.targets.length > 0 && !args.yes) {
-    if (!tty) {
-      ctx.stderr(renderPlan(plan));
-      ctx.stderr('hermes-doctor: --kill needs --yes when not run on a terminal (cron and timers pass --yes); nothing was signalled\n');
-      return ExitCode.UNKNOWN;
-    }
+  if (!args.yes && !tty) {
+    // Refused even when there is nothing to kill today, so a cron line without --yes fails at once, not on the day it matters.
+    ctx.stderr(renderPlan(plan));
+    ctx.stderr('hermes-doctor: --kill needs --yes when not run on a terminal (cron and timers pass --yes); nothing was signalled\n');
+    return ExitCode.UNKNOWN;
+  }
+  if (!args.yes && plan.targets.length > 0) {
     ctx.stderr(renderPlan(plan));
     const ok = await (ctx.confirm ?? askOnTty)(`Send SIGTERM (then SIGKILL after ${grace} s) to ${plan.targets.length} process(es)? [y/N] `);
     if (!ok) {
