@@ -97,6 +97,7 @@ export function renderActions(actions: readonly KillAction[]): string {
   for (const a of actions) {
     const sigs = a.signals.length > 0 ? ` (${a.signals.join(' → ')}, ${(a.ms / 1000).toFixed(1)} s)` : '';
     lines.push(`  PID ${a.pid} ${a.outcome}${sigs}${a.verdict ? ` [${a.verdict}]` : ''}${a.reason ? `: ${a.reason}` : ''}`);
+    if (a.argv.length > 0) lines.push(`    ${cmd(a.argv)}`);
     for (const f of a.restored) lines.push(`    restored ${f}`);
     if (a.ownerHoldsLock !== null) lines.push(`    owner ${a.ownerHoldsLock ? 'still holds' : 'does NOT hold'} gateway.lock`);
   }
@@ -155,7 +156,6 @@ export async function runKill(args: OrphansArgs & KillArgs, ctx: CommandContext 
   const uid = process.getuid ? process.getuid() : 0;
   const tty = ctx.tty ?? !!(process.stdin.isTTY && process.stderr.isTTY);
   const machine = args.json || args.format === 'json' || args.format === 'prometheus';
-  const say = (t: string) => (machine ? ctx.stderr(t) : ctx.stdout(t));
 
   const { snap, report } = await scanWithSnapshot(args, ctx);
   const plan = planKill(report, snap, { ...(pids ? { pids } : {}), includeWorkers: !!args['include-workers'], uid });
@@ -176,7 +176,8 @@ export async function runKill(args: OrphansArgs & KillArgs, ctx: CommandContext 
   };
 
   if (args['dry-run']) {
-    say(renderPlan(plan) + '(dry run: nothing was signalled)\n');
+    if (machine) ctx.stderr('hermes-doctor: dry run: nothing was signalled\n');
+    else ctx.stdout('Dry run: nothing was signalled.\n');
     return finish(report, plannedActions(plan), null);
   }
   if (!args.yes && !tty) {
