@@ -357,6 +357,8 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
       const kill = lines[1]!;
       expect(kill).toMatchObject({ startTicks: orphan.startTicks, verdict: 'orphan', signals: ['SIGTERM'], ownerHoldsLock: true });
       expect(kill.argv).toContain('***');
+      expect(kill).toMatchObject({ pid: a.pid, outcome: a.outcome, signals: a.signals, restored: a.restored, ownerHoldsLock: a.ownerHoldsLock, argv: a.argv, reason: a.reason });
+      expect(lines[0]).toMatchObject({ pid: sup.pid, outcome: 'refused', signals: [], reason: action(refused, sup.pid).reason });
       expect(Number.isNaN(Date.parse(kill.time as string))).toBe(false);
       expect((kill.reasons as string[]).join(' ')).toContain('gateway-argus');
     });

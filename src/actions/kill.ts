@@ -211,7 +211,7 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     return { state: 'same' };
   };
   /** Polls until the target is gone (or its PID changed hands); true when it left within `ms`. */
-  const waitGone = async (t: KillTarget, ms: number, phase: 'term' | 'kill'): Promise<boolean> => {
+  const waitGone = async (t: KillTarget, ms: number): Promise<boolean> => {
     const deadline = now() + ms;
     for (;;) {
       const c = await check(t.pid, t.startTicks, null);
@@ -220,7 +220,6 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
       if (left <= 0) return false;
       progress({ pid: t.pid, phase: 'wait', remainingMs: left });
       await sleep(Math.min(pollMs, left));
-      void phase;
     }
   };
 
@@ -308,7 +307,7 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
       else return { outcome: 'failed', reason: `EPERM: not permitted to signal PID ${t.pid}${sig.lastDetail ? ` (${sig.lastDetail})` : ''}` };
     } else {
       a.signals.push('SIGTERM');
-      if (await waitGone(t, graceMs, 'term')) return { outcome: 'terminated', reason: null };
+      if (await waitGone(t, graceMs)) return { outcome: 'terminated', reason: null };
     }
     // SIGKILL, after re-checking that the PID is still the scanned process.
     const c1 = await check(t.pid, t.startTicks, t.argv);
@@ -321,7 +320,7 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     if (r2 === 'gone') return { outcome: a.signals.length > 0 ? 'terminated' : 'already-gone', reason: polite };
     if (r2 === 'eperm') return { outcome: 'failed', reason: `EPERM: not permitted to SIGKILL PID ${t.pid}${sig.lastDetail ? ` (${sig.lastDetail})` : ''}` };
     a.signals.push('SIGKILL');
-    if (await waitGone(t, killWaitMs, 'kill')) return { outcome: 'killed', reason: polite ?? (politeRefused ? null : `still alive ${Math.round(graceMs / 1000)} s after SIGTERM`) };
+    if (await waitGone(t, killWaitMs)) return { outcome: 'killed', reason: polite ?? (politeRefused ? null : `still alive ${Math.round(graceMs / 1000)} s after SIGTERM`) };
     return { outcome: 'failed', reason: `still alive ${Math.round(killWaitMs / 1000)} s after SIGKILL (uninterruptible sleep?)` };
   }
 
