@@ -33,6 +33,7 @@ import {
   readStartTicks,
   startGateway,
   startProcess,
+  startWorker,
   waitFor,
   waitForGatewayReady,
 } from './harness/processes.js';
@@ -280,6 +281,33 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
     const r = await cli(['orphans', '--quiet', '--kill', '--yes', '--no-color', ...NO_S6, ...homesArgs(root)]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`^  PID ${dup.pid} terminated \\(SIGTERM, \\d+\\.\\d s\\) \\[duplicate\\]`, 'm'));
+  });
+
+  it('a ghost (its profile folder was deleted) is a target; an orphaned worker only with --include-workers', async () => {
+    const scratch = makeScratch();
+    const root = scratch.root('gone');
+    const ghost = startGateway({ root, profile: 'gone', env: { STANDIN_NO_KANBAN: '1' } });
+    await waitForGatewayReady(profileHome(root, 'gone'), ghost.pid);
+    fs.rmSync(profileHome(root, 'gone'), { recursive: true, force: true });
+    const worker = startWorker({ root, taskId: 't_kill0001' });
+    await waitFor(hasDb(worker.pid), 8000, 'worker to open kanban.db-wal');
+    const args = ['orphans', '--json', '--kill', '--yes', ...NO_S6, ...homesArgs(root, profileHome(root, 'gone'))];
+    const first = await cli(args);
+    expect(action(first, ghost.pid)).toMatchObject({ verdict: 'ghost', outcome: 'terminated' });
+    expect(action(first, worker.pid)).toMatchObject({ verdict: 'orphaned-worker', outcome: 'refused' });
+    expect(action(first, worker.pid).reason).toMatch(/--include-workers/);
+    expect(worker.alive()).toBe(true);
+    expect(first.code).toBe(1); // the orphaned worker remains
+    const second = await cli([...args, '--include-workers']);
+    expect(action(second, worker.pid)).toMatchObject({ verdict: 'orphaned-worker', outcome: 'terminated' });
+    expect(worker.alive()).toBe(false);
+    expect(second.code).toBe(0);
+    // Refusals are logged first, then each target as it ends.
+    expect(auditLines(root).map((l) => [l.pid, l.outcome])).toEqual([
+      [worker.pid, 'refused'],
+      [ghost.pid, 'terminated'],
+      [worker.pid, 'terminated'],
+    ]);
   });
 
   it('a symlinked audit log is refused: the target is not signalled and the symlink target is untouched', async () => {

@@ -114,7 +114,12 @@ export interface KillOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** The signaller, lock reader and poll interval of a platform (`process.platform` by default). */
+/**
+ * The signaller, lock reader and poll interval (ms) of a platform (`process.platform` by default), picked
+ * like the scanner picks its source.
+ *
+ * @throws Error for a platform hermes-doctor cannot signal on
+ */
 export function platformKillDeps(platform: NodeJS.Platform = process.platform): Pick<KillOptions, 'signaller' | 'lockHolders' | 'pollMs'> {
   if (platform === 'linux') return { signaller: linuxSignaller(), lockHolders: (f) => linuxLockHolders(f), pollMs: 100 };
   if (platform === 'darwin') return { signaller: darwinSignaller(), lockHolders: () => null, pollMs: 250 };
