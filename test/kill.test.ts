@@ -310,7 +310,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
     ]);
   });
 
-  it('a symlinked audit log is refused: the target is not signalled and the symlink target is untouched', async () => {
+  it('a symlinked or hard-linked audit log is refused: the target is not signalled and the linked file is untouched', async () => {
     const { root, dup } = await ownerAndDuplicate();
     const elsewhere = path.join(path.dirname(root), 'elsewhere.txt');
     fs.writeFileSync(elsewhere, 'untouched\n');
@@ -323,6 +323,13 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
     expect(dup.alive()).toBe(true);
     expect(fs.readFileSync(elsewhere, 'utf8')).toBe('untouched\n');
     expect(r.code).toBe(2);
+    // A hard link is refused too (root would append to the linked file).
+    fs.rmSync(path.join(root, 'logs', 'hermes-doctor.log'));
+    fs.linkSync(elsewhere, path.join(root, 'logs', 'hermes-doctor.log'));
+    const h = await cli(['orphans', '--kill', '--yes', '--json', ...NO_S6, ...homesArgs(root)]);
+    expect(action(h, dup.pid).reason).toMatch(/audit log unusable .*hard links/);
+    expect(dup.alive()).toBe(true);
+    expect(fs.readFileSync(elsewhere, 'utf8')).toBe('untouched\n');
   });
 
   describe.skipIf(requireOrSkip('s6 (apt-get install -y s6)', hasS6()))('the incident on a real s6 tree', () => {

@@ -2,8 +2,8 @@
  * The `--kill` audit log: one JSON line per action appended to `<root>/logs/hermes-doctor.log`
  * (the Hermes root's own logs folder, reference §2.1). The file is opened with
  * O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW and mode 0600, so a symlink planted at its path (or at
- * `logs/`) is refused rather than followed, and each line goes out in one write(2) (appends of one
- * write do not interleave). Lines carry masked argv only (src/core/mask.ts): never a secret.
+ * `logs/`) is refused rather than followed, as is a file with more than one hard link; each line goes
+ * out in one write(2) (appends of one write do not interleave). Lines carry masked argv only (src/core/mask.ts): never a secret.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -68,6 +68,8 @@ function openLog(root: string): number {
   try {
     const fst = fs.fstatSync(fd);
     if (!fst.isFile()) throw new Error(`${file} is not a regular file`);
+    // A hard link planted at the log's path would make root append to another file (say /etc/shadow).
+    if (fst.nlink > 1) throw new Error(`${file} has ${fst.nlink} hard links: refusing to append to it`);
     if ((fst.mode & 0o777) !== 0o600) fs.fchmodSync(fd, 0o600);
   } catch (err) {
     fs.closeSync(fd);

@@ -34,17 +34,23 @@ export const DEFAULT_GRACE_MS = 10_000;
 /** How long to wait after SIGKILL before reporting `failed`, ms (Hermes's own --replace waits 5 s). */
 export const DEFAULT_KILL_WAIT_MS = 5_000;
 
-/** A saved identity file: its bytes and permission bits. */
+/** A saved identity file: its bytes, permission bits and owner (restored by root as the same owner). */
 export interface SavedFile {
   bytes: Buffer;
   mode: number;
+  uid?: number;
+  gid?: number;
 }
 
 /** Reads and restores identity files; injectable for tests. */
 export interface StateFiles {
   /** The file's bytes and mode, or null when missing, a symlink or unreadable. */
   read(file: string): SavedFile | null;
-  /** Writes `saved` to `file` atomically (temp in the same folder + rename); throws for a symlink at `file`. */
+  /**
+   * Writes `saved` to `file` atomically: a new temp file in the same folder (O_EXCL|O_NOFOLLOW, the saved
+   * mode and, as root, owner), fsync, rename over `file` (rename replaces a directory entry, it never
+   * writes through a link). Throws when `file` is a symlink, or on any I/O error (the temp file is removed).
+   */
   restore(file: string, saved: SavedFile): void;
 }
 
@@ -54,7 +60,7 @@ export const fsStateFiles: StateFiles = {
     try {
       const st = fs.lstatSync(file);
       if (!st.isFile()) return null;
-      return { bytes: fs.readFileSync(file), mode: st.mode & 0o777 };
+      return { bytes: fs.readFileSync(file), mode: st.mode & 0o777, uid: st.uid, gid: st.gid };
     } catch {
       return null;
     }
@@ -66,12 +72,13 @@ export const fsStateFiles: StateFiles = {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     const dir = path.dirname(file);
-    if (fs.lstatSync(dir).isSymbolicLink()) throw new Error(`${dir} is a symlink: not restored through it`);
     const tmp = path.join(dir, `.${path.basename(file)}.hermes-doctor.${process.pid}.${Date.now()}.tmp`);
     let fd: number | null = null;
     try {
       fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, saved.mode || 0o644);
       fs.writeSync(fd, saved.bytes);
+      // root restores a user's file as that user's, so the gateway can still replace and remove it
+      if (process.getuid?.() === 0 && saved.uid !== undefined && saved.gid !== undefined) fs.fchownSync(fd, saved.uid, saved.gid);
       fs.fsyncSync(fd);
       fs.closeSync(fd);
       fd = null;
