@@ -177,7 +177,7 @@ export async function runKill(args: OrphansArgs & KillArgs, ctx: CommandContext 
 
   if (args['dry-run']) {
     if (machine) ctx.stderr('hermes-doctor: dry run: nothing was signalled\n');
-    else ctx.stdout('Dry run: nothing was signalled.\n');
+    else if (!args.quiet) ctx.stdout('Dry run: nothing was signalled.\n');
     return finish(report, plannedActions(plan), null);
   }
   if (!args.yes && !tty) {
