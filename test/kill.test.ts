@@ -122,9 +122,13 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
     expect(lines[0]!.argv).toEqual(dup.argv);
   });
 
-  it('a target that ignores SIGTERM needs SIGKILL (--grace 0.5): killed', async () => {
+  it('a target that ignores SIGTERM needs SIGKILL (--grace 0.5): killed; a TTY shows the countdown', async () => {
     const { root, owner, dup } = await ownerAndDuplicate({ STANDIN_IGNORE_TERM: '1' });
-    const r = await cli(['orphans', '--kill', '--yes', '--grace', '0.5', '--json', ...NO_S6, ...homesArgs(root)]);
+    const r = await cli(['orphans', '--kill', '--yes', '--grace', '0.5', '--json', ...NO_S6, ...homesArgs(root)], { tty: true });
+    expect(r.err).toContain(`PID ${dup.pid}: SIGTERM sent`);
+    expect(r.err).toMatch(new RegExp(`PID ${dup.pid}: waiting for exit, 1 s left`));
+    expect(r.err).toContain(`PID ${dup.pid}: SIGKILL sent`);
+    expect(r.err).toMatch(new RegExp(`PID ${dup.pid}: killed\\s*\\n`));
     const a = action(r, dup.pid);
     expect(a).toMatchObject({ outcome: 'killed', signals: ['SIGTERM', 'SIGKILL'] });
     expect(a.ms).toBeGreaterThanOrEqual(450);
