@@ -158,6 +158,29 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
     expect(audit.entries.map((e) => e.entry.outcome)).toEqual(['already-gone']);
   });
 
+  it('interrupted (Ctrl-C) during the grace: no SIGKILL, the target is reported still running; the next target is not started', async () => {
+    const p = startProcess(['python3', '-c', 'import signal,time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)']);
+    const q = startProcess(['sleep', '60']);
+    // SigIgn is a hex mask; SIGTERM (15) is bit 14.
+    const ignoresTerm = () => (BigInt('0x' + fs.readFileSync(`/proc/${p.pid}/status`, 'utf8').match(/^SigIgn:\s*(\S+)/m)![1]) & (1n << 14n)) !== 0n;
+    await waitFor(ignoresTerm, 5000, 'python to ignore SIGTERM');
+    const target = (x: typeof p, argv: string[]): KillTarget => ({
+      pid: x.pid, startTicks: x.startTicks, argv, verdict: 'orphan', role: 'gateway', uid: 0, hermesHome: null, auditRoot: null, reasons: [], owner: null,
+    });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const [a, b] = await executeKillPlan(
+      { targets: [target(p, p.argv), target(q, ['sleep', '60'])], refusals: [] },
+      { signaller: linuxSignaller(), audit: null, graceMs: 10_000, abort: ac.signal },
+    ).then((xs) => [xs.find((x) => x.pid === p.pid)!, xs.find((x) => x.pid === q.pid)!]);
+    expect(a).toMatchObject({ outcome: 'failed', signals: ['SIGTERM'] });
+    expect(a!.reason).toMatch(/interrupted: SIGKILL not sent/);
+    expect(a!.ms).toBeLessThan(5000);
+    expect(b).toMatchObject({ outcome: 'refused', signals: [] });
+    expect(p.alive()).toBe(true);
+    expect(q.alive()).toBe(true);
+  });
+
   it('identity re-check: a target whose start time no longer matches the scan is skipped, not signalled', async () => {
     const p = startProcess(['sleep', '60']);
     const target: KillTarget = {

@@ -116,6 +116,11 @@ export interface KillOptions {
   /** Identity-file store (default the real file system). */
   files?: StateFiles;
   onProgress?: (p: KillProgress) => void;
+  /**
+   * Aborted (Ctrl-C): no new target is started (`refused`, "interrupted") and a target waiting for its
+   * grace gets no SIGKILL (`failed`, still alive); audit lines are still written.
+   */
+  abort?: AbortSignal;
   /** Injectable clock and sleep (ms). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -229,7 +234,7 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
       const c = await check(t.pid, t.startTicks, null);
       if (c.state !== 'same') return true;
       const left = deadline - now();
-      if (left <= 0) return false;
+      if (left <= 0 || opts.abort?.aborted) return false;
       progress({ pid: t.pid, phase: 'wait', remainingMs: left });
       await sleep(Math.min(pollMs, left));
     }
@@ -261,6 +266,12 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
 
   for (const t of plan.targets) {
     const a = baseAction(t, 'failed', null);
+    if (opts.abort?.aborted) {
+      a.outcome = 'refused';
+      a.reason = 'interrupted before it was signalled';
+      record(a, t.auditRoot, t.reasons);
+      continue;
+    }
     if (audit) {
       if (!t.auditRoot) {
         a.outcome = 'refused';
@@ -321,6 +332,7 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
       a.signals.push('SIGTERM');
       if (await waitGone(t, graceMs)) return { outcome: 'terminated', reason: null };
     }
+    if (opts.abort?.aborted) return { outcome: 'failed', reason: 'interrupted: SIGKILL not sent, it is still running' };
     // SIGKILL, after re-checking that the PID is still the scanned process.
     const c1 = await check(t.pid, t.startTicks, t.argv);
     const exited: KillOutcome = a.signals.length > 0 ? 'terminated' : 'already-gone';

@@ -196,11 +196,26 @@ export async function runKill(args: OrphansArgs & KillArgs, ctx: CommandContext 
   }
 
   const deps = { ...platformKillDeps(snap.platform), ...(ctx.kill ?? {}) };
-  const actions = await executeKillPlan(plan, {
-    ...deps,
-    graceMs: grace * 1000,
-    ...(tty && !ctx.kill?.onProgress ? { onProgress: ttyProgress(ctx.stderr) } : {}),
-  });
+  // Ctrl-C while acting: no SIGKILL and no further target, but the audit lines, the rescan and the report
+  // still happen. A second Ctrl-C exits at once.
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    ctx.stderr('\nhermes-doctor: interrupted: no SIGKILL and no further target (Ctrl-C again to quit now)\n');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let actions: KillAction[];
+  try {
+    actions = await executeKillPlan(plan, {
+      ...deps,
+      graceMs: grace * 1000,
+      abort: interrupt.signal,
+      ...(tty && !ctx.kill?.onProgress ? { onProgress: ttyProgress(ctx.stderr) } : {}),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   const after = plan.targets.length > 0 ? (await scanWithSnapshot(args, ctx)).report : report;
   return finish(after, actions, killedCount(actions));
 }
