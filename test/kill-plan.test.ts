@@ -104,6 +104,16 @@ describe('planKill', () => {
     expect(why[4242]).toMatch(/not a Hermes process in this scan/);
   });
 
+  it("the cgroup rule follows the owning unit: a Delegate= sub-cgroup is the service's, a terminal scope under user@.service is not", () => {
+    const { s, r } = incident();
+    const rec = s.processes.find((p) => p.pid === 20)!;
+    s.supervisors[0]!.systemdUnits!.push(unit({ unit: 'user@1000.service', mainPid: 900, controlGroup: '/user.slice/user-1000.slice/user@1000.service', execStart: ['/lib/systemd/systemd', '--user'] }));
+    rec.cgroups = [{ hierarchy: 0, controllers: '', path: '/user.slice/user-1000.slice/user@1000.service/app.slice/vte-spawn-1.scope' }];
+    expect(planKill(r, s, { uid: 0, pids: [20] }).targets.map((t) => t.pid)).toEqual([20]);
+    rec.cgroups = [{ hierarchy: 0, controllers: '', path: '/system.slice/hermes-gateway.service/payload' }];
+    expect(planKill(r, s, { uid: 0, pids: [20] }).refusals[0]!.reason).toMatch(/inside the cgroup \/system.slice\/hermes-gateway.service of hermes-gateway.service/);
+  });
+
   it("another user's orphan is refused unless root", () => {
     const { s, r } = incident();
     const plan = planKill(r, s, { uid: 1000 });

@@ -74,9 +74,21 @@ export interface KillPlan {
   refusals: KillRefusal[];
 }
 
-function inCgroup(cgroups: string[], controlGroup: string): boolean {
+/** The unit that owns a cgroup path: its deepest `.service` or `.scope` component (systemd.unit(5)), or null. */
+export function owningUnitOfCgroup(cgPath: string): string | null {
+  const parts = cgPath.split('/').filter(Boolean);
+  for (let i = parts.length - 1; i >= 0; i--) if (parts[i]!.endsWith('.service') || parts[i]!.endsWith('.scope')) return parts[i]!;
+  return null;
+}
+
+/**
+ * Whether a process sits in a unit's own cgroup: under its ControlGroup with no deeper unit in between
+ * (a terminal's `vte-spawn-….scope` under `user@1000.service/app.slice` belongs to that scope, not to
+ * user@1000.service; a Delegate= sub-cgroup of a service still belongs to the service).
+ */
+function inUnitCgroup(cgroups: string[], unit: string, controlGroup: string): boolean {
   if (!controlGroup || controlGroup === '/') return false;
-  return cgroups.some((cg) => cg === controlGroup || cg.startsWith(controlGroup + '/'));
+  return cgroups.some((cg) => (cg === controlGroup || cg.startsWith(controlGroup + '/')) && owningUnitOfCgroup(cg) === unit);
 }
 
 /** Hermes root for the audit log of a process. */
@@ -110,7 +122,7 @@ export function protectedReason(p: ProcessVerdict, snap: HostSnapshot, opts: Kil
     const cgs = systemdCgroupPaths(rec);
     for (const sup of snap.supervisors) {
       for (const u of sup.systemdUnits ?? []) {
-        if (inCgroup(cgs, u.controlGroup)) return `PID ${p.pid} is inside the cgroup ${u.controlGroup} of ${u.unit}`;
+        if (inUnitCgroup(cgs, u.unit, u.controlGroup)) return `PID ${p.pid} is inside the cgroup ${u.controlGroup} of ${u.unit}`;
       }
     }
   }
