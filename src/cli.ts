@@ -7,6 +7,7 @@ import { type CommandContext, processContext } from './commands/context.js';
 import { guardCommand } from './commands/guard.js';
 import { monitoringOptions } from './commands/monitoring.js';
 import { type OrphansArgs, runOrphans, scanOptions } from './commands/orphans.js';
+import { type KillContext, killOptions } from './commands/kill.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { snapshotCommand } from './commands/snapshot.js';
 
@@ -19,7 +20,7 @@ const EXIT_USAGE = 3;
  * @param argv arguments after `node hermes-doctor`
  * @returns the exit code (see README: 0 ok, 1 warning, 2 critical, 3 could not decide)
  */
-export async function main(argv: string[], ctx: CommandContext = processContext): Promise<number> {
+export async function main(argv: string[], ctx: CommandContext & KillContext = processContext): Promise<number> {
   let code = 0;
   // `guard … -- COMMAND ARGS…`: COMMAND is split off before yargs sees it, so its options stay its own.
   const gi = argv.indexOf('guard');
@@ -32,7 +33,7 @@ export async function main(argv: string[], ctx: CommandContext = processContext)
       ['orphans', '$0'],
       'find Hermes gateways outside their supervisor and who holds the kanban databases',
       (y) =>
-        monitoringOptions(scanOptions(y))
+        killOptions(monitoringOptions(scanOptions(y)))
           .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (schema hermes-doctor.orphans/v1)' })
           .option('color', { type: 'boolean', describe: 'force colour on or off (default: TTY and no NO_COLOR)' }),
       async (args) => {

@@ -41,3 +41,21 @@ export { runGuarded } from './actions/guard/run.js';
 export { readCaller } from './sources/caller.js';
 export { unitStates, crashLoopReason, supervisorsByHome, type HomeSupervisor } from './core/supervision.js';
 export { cgroupUnit, observeSystemd, parseSystemctlShow, missingUnitPaths } from './sources/supervisors/systemd.js';
+// Remediation: orphans --kill (issue 5).
+export { planKill, protectedReason, auditRootOf, type KillPlan, type KillPlanOptions, type KillTarget, type KillRefusal, type KillOwner } from './core/kill-plan.js';
+export {
+  executeKillPlan,
+  plannedActions,
+  killedCount,
+  platformKillDeps,
+  fsStateFiles,
+  recordPid,
+  DEFAULT_GRACE_MS,
+  DEFAULT_KILL_WAIT_MS,
+  type KillOptions,
+  type KillProgress,
+  type StateFiles,
+  type SavedFile,
+} from './actions/kill.js';
+export { fileAuditSink, memoryAuditSink, auditLogPath, AUDIT_LOG_NAME, type AuditEntry, type AuditSink } from './actions/audit-log.js';
+export { linuxSignaller, linuxLockHolders } from './actions/signaller-linux.js';

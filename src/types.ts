@@ -409,6 +409,38 @@ export interface Finding {
 export const ExitCode = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * How one `--kill` target ended (issue 5): `terminated` exited after SIGTERM (taskkill /PID) within the
+ * grace; `killed` needed SIGKILL (taskkill /F); `already-gone` had exited before the first signal;
+ * `skipped` its identity no longer matched the scan (PID reused, argv changed) so nothing was sent;
+ * `refused` was never signalled (why in `reason`); `failed` a signal was not permitted (EPERM) or it
+ * was still alive after SIGKILL; `planned` a `--dry-run` target (nothing sent).
+ */
+export type KillOutcome = 'terminated' | 'killed' | 'already-gone' | 'skipped' | 'refused' | 'failed' | 'planned';
+
+/** One entry of `actions[]`: what `--kill` did (or refused to do) to one process. */
+export interface KillAction {
+  pid: number;
+  /** Start stamp from the scan (clock ticks since boot on Linux), null when the PID was not in the scan. */
+  startTicks: number | null;
+  /** argv with secret-looking values masked (src/core/mask.ts); empty when unknown. */
+  argv: string[];
+  verdict: Verdict | null;
+  role: Role | null;
+  hermesHome: string | null;
+  outcome: KillOutcome;
+  /** Signals actually sent, in order: `SIGTERM`, `SIGKILL` (Windows: taskkill /PID, taskkill /PID /F). */
+  signals: ('SIGTERM' | 'SIGKILL')[];
+  /** Why it was refused, skipped or failed; what happened otherwise (null when nothing to add). */
+  reason: string | null;
+  /** Identity files put back after the target exited (absolute paths), when it rewrote or removed them. */
+  restored: string[];
+  /** Whether the home's owner still holds its flock on gateway.lock afterwards; null when not checked. */
+  ownerHoldsLock: boolean | null;
+  /** Time from the first signal to the end, ms (0 when nothing was sent). */
+  ms: number;
+}
+
 /** The classifier's whole answer. */
 export interface Report {
   schema: 'hermes-doctor.orphans/v1';
@@ -432,6 +464,8 @@ export interface Report {
    * and user scope) with ActiveState, NRestarts, MainPID and a crash-loop warning. Additive in v1.
    */
   units?: UnitState[];
+  /** Only after `--kill` (issue 5): one entry per target or refusal; the rest of the report is the rescan after acting. */
+  actions?: KillAction[];
 }
 
 /** One supervisor unit in the report (issue 4): what `systemctl show` said and what it holds. */

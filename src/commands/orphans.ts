@@ -9,6 +9,7 @@ import { scanHost } from '../sources/index.js';
 import type { Report } from '../types.js';
 import type { CommandContext } from './context.js';
 import { type MonitoringArgs, classifyFromFile, emitReport, usesMonitoring } from './monitoring.js';
+import { type KillArgs, type KillContext, runKill } from './kill.js';
 
 /** Options of the orphans command, as yargs parses them (monitoring options: issue 6, ./monitoring.ts). */
 export interface OrphansArgs extends MonitoringArgs {
@@ -48,7 +49,14 @@ export async function scanAndClassify(args: Omit<OrphansArgs, 'json'>, ctx: Comm
 }
 
 /** The command handler; returns the exit code. */
-export async function runOrphans(args: OrphansArgs, ctx: CommandContext): Promise<number> {
+export async function runOrphans(args: OrphansArgs & KillArgs, ctx: CommandContext & KillContext): Promise<number> {
+  // Issue 5: --kill (and its --dry-run) scans, plans, acts, rescans: src/commands/kill.ts.
+  if (args.kill) return runKill(args, ctx);
+  const killOnly = (['dry-run', 'include-workers', 'pid', 'yes'] as const).filter((k) => args[k] !== undefined && args[k] !== false);
+  if (killOnly.length > 0) {
+    ctx.stderr(`hermes-doctor: --${killOnly.join(', --')} only go with --kill\n`);
+    return 3;
+  }
   // Issue 6: --from FILE classifies a snapshot offline; --quiet/--format/--textfile-dir shape the output.
   const report = args.from ? classifyFromFile({ ...args, from: args.from }) : await scanAndClassify(args, ctx);
   if (usesMonitoring(args)) return emitReport(report, args, ctx);

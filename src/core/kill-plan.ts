@@ -1,0 +1,227 @@
+/**
+ * The `--kill` planner (issue 5), pure: from the classified report and the snapshot it came from, which
+ * processes may be signalled and which are refused, each with its reason. No I/O, no clock.
+ *
+ * Targets: verdicts orphan, duplicate (never the flock owner), ghost; orphaned workers only with
+ * `includeWorkers`. Never, whatever the flags: PID ≤ 1, hermes-doctor itself and its ancestors, any
+ * supervisor's MainPID or slot PID, any process inside a supervisor's cgroup or owned by a supervisor,
+ * the holder of its home's gateway.lock flock, other users' processes unless running as root. Stray
+ * holders are never targets: they are refused with their (masked) command so a person decides.
+ */
+import path from 'node:path';
+import type { HostSnapshot, ProcessVerdict, Report, Role, Verdict } from '../types.js';
+import { KILLABLE_VERDICTS } from './classify.js';
+import { maskArgv, maskShapes } from './mask.js';
+import { FILES, rootOfHome } from './paths.js';
+import { systemdCgroupPaths } from './supervision.js';
+
+/** Options of a plan. */
+export interface KillPlanOptions {
+  /** `--pid`: only these PIDs; a listed PID that is not a target is refused with its reason. */
+  pids?: number[];
+  /** `--include-workers`: orphaned kanban workers become targets. */
+  includeWorkers?: boolean;
+  /** PIDs never signalled: hermes-doctor itself and its ancestors (default: the snapshot's scannerPids). */
+  selfPids?: number[];
+  /** UID of the caller; 0 (root) may signal every user's processes. */
+  uid: number;
+}
+
+/** The home's owner that must survive a kill: the supervised (or flock-owning) gateway of the same home. */
+export interface KillOwner {
+  pid: number;
+  /** Start stamp from the scan (clock ticks since boot on Linux). */
+  startTicks: number;
+  verdict: Verdict;
+}
+
+/** A process the plan allows to be signalled. */
+export interface KillTarget {
+  pid: number;
+  /** Start stamp from the scan (clock ticks on Linux); re-checked before every signal. */
+  startTicks: number;
+  /** argv exactly as scanned (unmasked: compared with the live argv before every signal; never printed). */
+  argv: string[];
+  verdict: Verdict;
+  role: Role;
+  uid: number;
+  hermesHome: string | null;
+  /** Hermes root whose `logs/hermes-doctor.log` records the action (root of the home, else the kanban root). */
+  auditRoot: string | null;
+  reasons: string[];
+  /** The gateway that owns this home and must keep its PID, lock and files; null when none. */
+  owner: KillOwner | null;
+}
+
+/** A process the plan will not signal, and why. */
+export interface KillRefusal {
+  pid: number;
+  startTicks: number | null;
+  /** Masked argv (safe to print and log); empty when the PID was not in the scan. */
+  argv: string[];
+  verdict: Verdict | null;
+  role: Role | null;
+  hermesHome: string | null;
+  auditRoot: string | null;
+  reasons: string[];
+  /** Why it is not signalled, one sentence. */
+  reason: string;
+}
+
+/** The plan: targets in PID order, refusals in PID order. */
+export interface KillPlan {
+  targets: KillTarget[];
+  refusals: KillRefusal[];
+}
+
+/** The unit that owns a cgroup path: its deepest `.service` or `.scope` component (systemd.unit(5)), or null. */
+export function owningUnitOfCgroup(cgPath: string): string | null {
+  const parts = cgPath.split('/').filter(Boolean);
+  for (let i = parts.length - 1; i >= 0; i--) if (parts[i]!.endsWith('.service') || parts[i]!.endsWith('.scope')) return parts[i]!;
+  return null;
+}
+
+/**
+ * Whether a process sits in a unit's own cgroup: under its ControlGroup with no deeper unit in between
+ * (a terminal's `vte-spawn-….scope` under `user@1000.service/app.slice` belongs to that scope, not to
+ * user@1000.service; a Delegate= sub-cgroup of a service still belongs to the service).
+ */
+function inUnitCgroup(cgroups: string[], unit: string, controlGroup: string): boolean {
+  if (!controlGroup || controlGroup === '/') return false;
+  return cgroups.some((cg) => (cg === controlGroup || cg.startsWith(controlGroup + '/')) && owningUnitOfCgroup(cg) === unit);
+}
+
+/** Hermes root for the audit log of a process. */
+export function auditRootOf(p: Pick<ProcessVerdict, 'hermesHome' | 'kanbanRoot'>): string | null {
+  if (p.hermesHome) return rootOfHome(p.hermesHome);
+  return p.kanbanRoot ?? null;
+}
+
+/**
+ * Why a process may never be signalled whatever its verdict, or null. Checks, in order: PID ≤ 1,
+ * hermes-doctor and its ancestors, supervisor MainPID / slot / job PID, a supervisor's cgroup, a
+ * supervisor that owns it (s6 child, web UI, launchd, task), another user's process without root.
+ */
+export function protectedReason(p: ProcessVerdict, snap: HostSnapshot, opts: KillPlanOptions): string | null {
+  if (p.pid <= 1) return `PID ${p.pid} is init`;
+  const self = opts.selfPids ?? snap.scannerPids;
+  if (self.includes(p.pid)) return `PID ${p.pid} is hermes-doctor itself or one of its ancestors`;
+  for (const sup of snap.supervisors) {
+    for (const u of sup.systemdUnits ?? []) {
+      if (u.mainPid > 0 && u.mainPid === p.pid) return `PID ${p.pid} is the MainPID of ${u.unit}`;
+    }
+    for (const s of sup.s6Slots ?? []) {
+      if (s.pid > 0 && s.pid === p.pid) return `PID ${p.pid} is the supervised process of s6 slot ${s.name}`;
+    }
+    for (const j of sup.launchdJobs ?? []) {
+      if (j.pid > 0 && j.pid === p.pid) return `PID ${p.pid} is the process of launchd job ${j.label}`;
+    }
+  }
+  const rec = snap.processes.find((x) => x.pid === p.pid);
+  if (rec) {
+    const cgs = systemdCgroupPaths(rec);
+    for (const sup of snap.supervisors) {
+      for (const u of sup.systemdUnits ?? []) {
+        if (inUnitCgroup(cgs, u.unit, u.controlGroup)) return `PID ${p.pid} is inside the cgroup ${u.controlGroup} of ${u.unit}`;
+      }
+    }
+  }
+  if (p.supervisor) return `PID ${p.pid} is owned by ${p.supervisor.kind} ${p.supervisor.unit} (${p.supervisor.via})${p.verdict === 'ghost' ? ', which would respawn it: stop that supervisor first' : ''}`;
+  if (opts.uid !== 0 && p.uid !== opts.uid) return `PID ${p.pid} belongs to UID ${p.uid}; only root may signal another user's processes`;
+  return null;
+}
+
+/** PIDs holding the flock (or POSIX lock) on `<home>/gateway.lock` in the snapshot. */
+function lockOwners(snap: HostSnapshot, home: string): number[] {
+  const file = path.posix.join(home, FILES.gatewayLock);
+  return snap.locks.filter((l) => l.path === file || l.path === file.replace(/\//g, '\\')).map((l) => l.pid);
+}
+
+/** The gateway that owns `home` besides `pid`: the flock holder, else a supervised gateway of that home. */
+function ownerOf(report: Report, snap: HostSnapshot, home: string, pid: number): KillOwner | null {
+  const peers = report.processes.filter((p) => p.pid !== pid && p.role === 'gateway' && p.hermesHome === home);
+  const locks = lockOwners(snap, home);
+  const pick =
+    peers.find((p) => locks.includes(p.pid) && (p.verdict === 'supervised' || p.verdict === 'manual')) ??
+    peers.find((p) => p.verdict === 'supervised') ??
+    peers.find((p) => p.verdict === 'manual' && locks.includes(p.pid));
+  return pick ? { pid: pick.pid, startTicks: pick.startTicks, verdict: pick.verdict } : null;
+}
+
+/**
+ * Plans a `--kill` run.
+ *
+ * @param report the classified report (its filters decide which processes are in sight)
+ * @param snap the snapshot the report was classified from (supervisor PIDs, cgroups, locks)
+ * @returns targets and refusals; a `--pid` that is not in the report is refused as not in sight
+ */
+export function planKill(report: Report, snap: HostSnapshot, opts: KillPlanOptions): KillPlan {
+  const targets: KillTarget[] = [];
+  const refusals: KillRefusal[] = [];
+  const wanted = opts.pids ? new Set(opts.pids) : null;
+  const refuse = (p: ProcessVerdict, reason: string) =>
+    refusals.push({
+      pid: p.pid,
+      startTicks: p.startTicks,
+      argv: maskArgv(p.argv),
+      verdict: p.verdict,
+      role: p.role,
+      hermesHome: p.hermesHome,
+      auditRoot: auditRootOf(p),
+      reasons: p.reasons.map(maskShapes),
+      reason: maskShapes(reason),
+    });
+  for (const p of report.processes) {
+    const listed = wanted?.has(p.pid) ?? false;
+    if (wanted && !listed) continue;
+    const killable = KILLABLE_VERDICTS.has(p.verdict) || (p.verdict === 'orphaned-worker' && opts.includeWorkers);
+    const candidate = killable || p.verdict === 'stray-holder' || p.verdict === 'orphaned-worker';
+    if (!candidate && !listed) continue;
+    const prot = protectedReason(p, snap, opts);
+    if (prot) {
+      refuse(p, `never signalled: ${prot}`);
+      continue;
+    }
+    if (p.verdict === 'stray-holder') {
+      refuse(p, `a stray holder is never killed: a person decides (command: ${maskArgv(p.argv).join(' ')})`);
+      continue;
+    }
+    if (p.verdict === 'orphaned-worker' && !opts.includeWorkers) {
+      refuse(p, 'an orphaned kanban worker may still be finishing its task: pass --include-workers to end it');
+      continue;
+    }
+    if (!killable) {
+      refuse(p, `verdict ${p.verdict} is not a kill target (only orphan, duplicate, ghost and, with --include-workers, orphaned-worker)`);
+      continue;
+    }
+    if (p.hermesHome && lockOwners(snap, p.hermesHome).includes(p.pid)) {
+      refuse(p, `PID ${p.pid} holds the flock on ${path.posix.join(p.hermesHome, FILES.gatewayLock)}: it owns its home and is never killed`);
+      continue;
+    }
+    targets.push({
+      pid: p.pid,
+      startTicks: p.startTicks,
+      argv: p.argv,
+      verdict: p.verdict,
+      role: p.role,
+      uid: p.uid,
+      hermesHome: p.hermesHome,
+      auditRoot: auditRootOf(p),
+      reasons: p.reasons,
+      owner: p.hermesHome ? ownerOf(report, snap, p.hermesHome, p.pid) : null,
+    });
+  }
+  for (const pid of wanted ?? []) {
+    if (report.processes.some((p) => p.pid === pid)) continue;
+    const why =
+      pid <= 1
+        ? `PID ${pid} is init: never signalled`
+        : (opts.selfPids ?? snap.scannerPids).includes(pid)
+          ? `PID ${pid} is hermes-doctor itself or one of its ancestors: never signalled`
+          : `PID ${pid} is not a Hermes process in this scan (not running, not Hermes, or filtered out by --home/--profile/user)`;
+    refusals.push({ pid, startTicks: null, argv: [], verdict: null, role: null, hermesHome: null, auditRoot: null, reasons: [], reason: why });
+  }
+  targets.sort((a, b) => a.pid - b.pid);
+  refusals.sort((a, b) => a.pid - b.pid);
+  return { targets, refusals };
+}
