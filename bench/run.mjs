@@ -13,6 +13,9 @@
  * the issue's targets, writes bench/results.json, and removes every process it started (by PID and
  * start time, also on SIGINT/SIGTERM and on errors) and its temporary folder.
  *
+ * `node bench/run.mjs --hold N` sets up the incident and N processes and keeps them until SIGINT or
+ * SIGTERM (for profiling by hand: `node --cpu-prof bin/hermes-doctor.js orphans --json …`).
+ *
  * Environment: BENCH_SIZES (default 500,2000,5000), BENCH_RUNS (default 7), BENCH_OUT (default
  * bench/results.json).
  */
@@ -457,6 +460,14 @@ async function main() {
   const sc = await startIncident();
   const seen = checkIncident(sc);
   console.log(`bench: incident up in ${tmpDir}: s6 gateways ${sc.slots.default} (default), ${sc.slots.argus} (argus), orphan ${sc.orphanPid}; hermes-doctor sees it (exit ${seen.exit}, ${seen.risk})`);
+  const hold = process.argv.indexOf('--hold');
+  if (hold > 0) {
+    // Profiling aid: keep the incident and N processes up until SIGINT/SIGTERM.
+    const n = Number(process.argv[hold + 1] ?? SIZES[0]);
+    const reached = await growTo(n);
+    console.log(`bench: holding ${reached} processes; s6 scan dir ${scanDir}; kanban.db ${sc.db}; Ctrl-C (or kill -INT ${process.pid}) to clean up`);
+    await new Promise(() => {});
+  }
   const guard = guardCommand();
   console.log(guard ? `bench: guard available: ${guard.slice(1).map((x) => (x.startsWith(REPO) ? path.relative(REPO, x) : x)).join(' ')}` : 'bench: `hermes-doctor guard --help` fails: guard is n/a');
   const meter = new Meter();

@@ -4,11 +4,11 @@
 import type { Argv } from 'yargs';
 import { classify } from '../core/classify.js';
 import { renderJson } from '../output/json.js';
-import { colorWanted, renderTable } from '../output/table.js';
 import { scanHost } from '../sources/index.js';
 import type { Report } from '../types.js';
 import type { CommandContext } from './context.js';
-import { type MonitoringArgs, classifyFromFile, emitReport, usesMonitoring } from './monitoring.js';
+import type { MonitoringArgs } from './monitoring.js';
+import { usesMonitoring } from './monitoring-args.js';
 
 /** Options of the orphans command, as yargs parses them (monitoring options: issue 6, ./monitoring.ts). */
 export interface OrphansArgs extends MonitoringArgs {
@@ -50,9 +50,14 @@ export async function scanAndClassify(args: Omit<OrphansArgs, 'json'>, ctx: Comm
 /** The command handler; returns the exit code. */
 export async function runOrphans(args: OrphansArgs, ctx: CommandContext): Promise<number> {
   // Issue 6: --from FILE classifies a snapshot offline; --quiet/--format/--textfile-dir shape the output.
-  const report = args.from ? classifyFromFile({ ...args, from: args.from }) : await scanAndClassify(args, ctx);
-  if (usesMonitoring(args)) return emitReport(report, args, ctx);
+  // Issue 8: the monitoring and table modules (chalk, cli-table3) are loaded only when used.
+  const monitoring = usesMonitoring(args) ? await import('./monitoring.js') : null;
+  const report = args.from && monitoring ? monitoring.classifyFromFile({ ...args, from: args.from }) : await scanAndClassify(args, ctx);
+  if (monitoring) return monitoring.emitReport(report, args, ctx);
   if (args.json) ctx.stdout(renderJson(report));
-  else ctx.stdout(renderTable(report, { color: args.color ?? colorWanted() }) + '\n');
+  else {
+    const { colorWanted, renderTable } = await import('../output/table.js');
+    ctx.stdout(renderTable(report, { color: args.color ?? colorWanted() }) + '\n');
+  }
   return report.summary.exitCode;
 }

@@ -67,8 +67,16 @@ export function parsePasswd(text: string): Record<string, string> {
   return out;
 }
 
+/** Every file of interest has one of these in its name (see isFileOfInterest): a cheap first test. */
+const INTEREST_HINT = /gateway|kanban\.db|\.dispatcher\.lock/;
+
 function interestingLinks(links: FdLink[]): FdLink[] {
-  return links.filter((l) => l.target.startsWith('/') && isFileOfInterest(l.target.endsWith(DELETED) ? l.target.slice(0, -DELETED.length) : l.target));
+  return links.filter(
+    (l) =>
+      l.target.startsWith('/') &&
+      INTEREST_HINT.test(l.target) &&
+      isFileOfInterest(l.target.endsWith(DELETED) ? l.target.slice(0, -DELETED.length) : l.target),
+  );
 }
 
 function argvOrEmpty(pid: number, procRoot: string): string[] {
@@ -76,8 +84,15 @@ function argvOrEmpty(pid: number, procRoot: string): string[] {
   return r.ok ? r.value : [];
 }
 
+/**
+ * Every argv the parsers below accept has a token containing `hermes` or `gateway` (any case): Hermes
+ * entries, the web UI (`hermes-web-ui`), s6 slots (`gateway-*`). Most of a host fails this one test.
+ */
+const CANDIDATE_HINT = /hermes|gateway/i;
+
 function isCandidateArgv(argv: string[]): boolean {
   if (argv.length === 0) return false;
+  if (!CANDIDATE_HINT.test(argv.join('\0'))) return false;
   if (parseHermesArgv(argv)) return true;
   if (isWebUiArgv(argv)) return true;
   const slot = s6SuperviseSlot(argv);
