@@ -17,7 +17,8 @@
  * SIGTERM (for profiling by hand: `node --cpu-prof bin/hermes-doctor.js orphans --json …`).
  *
  * Environment: BENCH_SIZES (default 500,2000,5000), BENCH_RUNS (default 7), BENCH_OUT (default
- * bench/results.json).
+ * bench/results.json), BENCH_CLI (the hermes-doctor launcher to measure, default bin/hermes-doctor.js:
+ * point it at another checkout's to compare builds).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,7 +28,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(REPO, 'bin', 'hermes-doctor.js');
+const CLI = path.resolve(process.env.BENCH_CLI ?? path.join(REPO, 'bin', 'hermes-doctor.js'));
 const FLOOR = path.join(REPO, 'bench', 'floor.mjs');
 const METER = path.join(REPO, 'bench', 'measure.py');
 const STANDIN = path.join(REPO, 'fixtures', 'standin');
@@ -473,6 +474,7 @@ async function main() {
   const meter = new Meter();
   const list = tools(sc.db, guard);
   const sizes = [];
+  if (process.env.BENCH_CLI) console.log(`bench: measuring ${CLI}`);
   for (const target of SIZES) {
     const now = hostProcessCount();
     if (now > target) console.log(`bench: host already has ${now} processes, more than ${target}`);
@@ -492,6 +494,7 @@ async function main() {
     takenAt: new Date().toISOString(),
     machine: machine(),
     runs: RUNS,
+    cli: path.relative(REPO, CLI) || CLI,
     incident: { orphanPid: sc.orphanPid, slots: sc.slots, seen },
     guard: guard ? guard.slice(1).map((x) => (x.startsWith(REPO) ? path.relative(REPO, x) : x.startsWith(tmpDir) ? x.replace(tmpDir, '$TMP') : x)).join(' ') : null,
     sizes,

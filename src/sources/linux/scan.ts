@@ -9,14 +9,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Handle, HostSnapshot, LockRecord, ProcessRecord, ScanNote, SupervisorObservation } from '../../types.js';
-import { isWebUiArgv, parseHermesArgv, s6SuperviseSlot } from '../../core/argv.js';
+import { parseHermesArgv } from '../../core/argv.js';
 import { defaultRoot, identify } from '../../core/identify.js';
-import { FILES, cleanPath, dispatcherLockPath, isFileOfInterest, kanbanDbOfFile, rootOfHome } from '../../core/paths.js';
+import { FILES, cleanPath, dispatcherLockPath, kanbanDbOfFile, rootOfHome } from '../../core/paths.js';
 import { filterEnvironBlock } from '../environ.js';
 import { listProfileHomes, readActiveProfile, readHome } from '../homes.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeS6 } from '../supervisors/s6.js';
 import { observeSystemd, unitOfCgroupPath } from '../supervisors/systemd.js';
+import { interestingLinks, runPass1 } from './pass1.js';
 import {
   type FdLink,
   devMajorMinor,
@@ -53,6 +54,8 @@ export interface LinuxScanOptions {
   systemdMarker?: string;
   /** passwd file (default /etc/passwd). */
   passwdFile?: string;
+  /** Read /proc on two threads from this many PIDs on (default 600; Infinity: never). */
+  parallelMin?: number;
 }
 
 const DELETED = ' (deleted)';
@@ -67,36 +70,9 @@ export function parsePasswd(text: string): Record<string, string> {
   return out;
 }
 
-/** Every file of interest has one of these in its name (see isFileOfInterest): a cheap first test. */
-const INTEREST_HINT = /gateway|kanban\.db|\.dispatcher\.lock/;
-
-function interestingLinks(links: FdLink[]): FdLink[] {
-  return links.filter(
-    (l) =>
-      l.target.startsWith('/') &&
-      INTEREST_HINT.test(l.target) &&
-      isFileOfInterest(l.target.endsWith(DELETED) ? l.target.slice(0, -DELETED.length) : l.target),
-  );
-}
-
 function argvOrEmpty(pid: number, procRoot: string): string[] {
   const r = readCmdline(pid, procRoot);
   return r.ok ? r.value : [];
-}
-
-/**
- * Every argv the parsers below accept has a token containing `hermes` or `gateway` (any case): Hermes
- * entries, the web UI (`hermes-web-ui`), s6 slots (`gateway-*`). Most of a host fails this one test.
- */
-const CANDIDATE_HINT = /hermes|gateway/i;
-
-function isCandidateArgv(argv: string[]): boolean {
-  if (argv.length === 0) return false;
-  if (!CANDIDATE_HINT.test(argv.join('\0'))) return false;
-  if (parseHermesArgv(argv)) return true;
-  if (isWebUiArgv(argv)) return true;
-  const slot = s6SuperviseSlot(argv);
-  return slot !== null && slot.startsWith('gateway-');
 }
 
 /** Reads everything about one candidate process. Returns null when it left mid-read. */
@@ -180,26 +156,24 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
   const bootTimeMs = readBootTimeMs(procRoot);
   const notes: ScanNote[] = [];
 
+  // s6 is asked first so its s6-svstat children run while /proc is read (it needs nothing from the scan).
+  const s6Pending = observeS6({ runner, timeoutMs, ...(opts.s6ScanDir ? { scanDir: opts.s6ScanDir } : {}) });
+
   // Pass 1: every process, one cmdline read and one fd listing.
   const pids = fs.readdirSync(procRoot).filter((n) => /^\d+$/.test(n)).map(Number);
   const argvOf = new Map<number, string[]>();
   const records = new Map<number, ProcessRecord>();
   const candidates: { pid: number; argv: string[]; links: FdLink[] | null; fdVis: ProcessRecord['visibility']['fd'] }[] = [];
-  for (const pid of pids) {
-    const cmd = readCmdline(pid, procRoot);
-    if (!cmd.ok) continue; // left mid-scan, or unreadable cmdline (kernel threads read as empty)
-    const argv = cmd.value;
+  // On a big host the reads run on two threads (./pass1.ts); entries come back in `pids` order.
+  for (const e of await runPass1(pids, procRoot, opts.parallelMin)) {
+    const { pid, argv } = e;
+    if (argv === null) continue; // left mid-scan, or unreadable cmdline (kernel threads read as empty)
     argvOf.set(pid, argv);
-    const fds = readFdLinks(pid, procRoot);
-    if (!fds.ok && fds.why === 'gone') continue;
-    if (!fds.ok && argv.length > 0) {
-      notes.push({ what: 'fd', pid, detail: `fd table of PID ${pid} (${argv[0]}) not readable: ${fds.error}` });
+    if (e.fdVis === 'gone') continue;
+    if (e.fdVis !== 'ok' && argv.length > 0) {
+      notes.push({ what: 'fd', pid, detail: `fd table of PID ${pid} (${argv[0]}) not readable: ${e.fdError}` });
     }
-    const links = fds.ok ? fds.value : null;
-    const interesting = links ? interestingLinks(links) : [];
-    if (isCandidateArgv(argv) || interesting.length > 0) {
-      candidates.push({ pid, argv, links, fdVis: fds.ok ? 'ok' : fds.why });
-    }
+    if (e.candidate) candidates.push({ pid, argv, links: e.links, fdVis: e.fdVis });
   }
 
   // Pass 2: candidates in full, then their ancestors (parents explain supervision: s6-supervise, node, wrappers).
@@ -268,7 +242,7 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
   }
   const [systemd, s6] = await Promise.all([
     observeSystemd({ runner, timeoutMs, cgroupUnits: [...cgroupUnits], ...(opts.systemdMarker ? { bootedMarker: opts.systemdMarker } : {}) }),
-    observeS6({ runner, timeoutMs, ...(opts.s6ScanDir ? { scanDir: opts.s6ScanDir } : {}) }),
+    s6Pending,
   ]);
   const supervisors: SupervisorObservation[] = [systemd, s6];
   for (const u of systemd.systemdUnits ?? []) if (u.hermesHome) homes.add(cleanPath(u.hermesHome));
