@@ -94,6 +94,9 @@ export function spareCore(): boolean {
   return cpus >= 2 && os.loadavg()[0]! <= cpus - 1;
 }
 
+/** How the last {@link runPass1} split its work (for tests and profiling). */
+export const lastPass1Split = { chunks: 0, workerChunks: 0, worker: false };
+
 /** Chunk states in the shared array. */
 const FREE = 0;
 const MAIN = 1;
@@ -104,12 +107,17 @@ const WORKER_FILE = new URL('./pass1-worker.js', import.meta.url);
 /**
  * Runs pass 1 over `pids`, on two threads when there are at least `parallelMin` of them, a core is
  * spare ({@link spareCore}) and the compiled worker is present (tests that run the TypeScript
- * sources get the one-thread path).
+ * sources get the one-thread path). `spare` replaces the load test (tests force the worker).
  * Never rejects: a worker that fails leaves its chunks to this thread.
  *
  * @returns one entry per PID, in the order of `pids`
  */
-export async function runPass1(pids: number[], procRoot: string, parallelMin = PASS1_PARALLEL_MIN): Promise<Pass1Entry[]> {
+export async function runPass1(
+  pids: number[],
+  procRoot: string,
+  parallelMin = PASS1_PARALLEL_MIN,
+  spare: () => boolean = spareCore,
+): Promise<Pass1Entry[]> {
   const chunks = Math.ceil(pids.length / PASS1_CHUNK);
   const readChunk = (c: number): Pass1Entry[] => {
     const out: Pass1Entry[] = [];
@@ -118,7 +126,7 @@ export async function runPass1(pids: number[], procRoot: string, parallelMin = P
   };
   let worker: Worker | null = null;
   let states: Int32Array | null = null;
-  if (pids.length >= parallelMin && chunks > 1 && spareCore() && fs.existsSync(WORKER_FILE)) {
+  if (pids.length >= parallelMin && chunks > 1 && spare() && fs.existsSync(WORKER_FILE)) {
     try {
       states = new Int32Array(new SharedArrayBuffer(chunks * 4));
       worker = new Worker(WORKER_FILE, { workerData: { pids, procRoot, states: states.buffer, chunk: PASS1_CHUNK }, stdout: false, stderr: false });
@@ -126,6 +134,9 @@ export async function runPass1(pids: number[], procRoot: string, parallelMin = P
       worker = null;
     }
   }
+  lastPass1Split.chunks = chunks;
+  lastPass1Split.workerChunks = 0;
+  lastPass1Split.worker = worker !== null;
   if (!worker || !states) {
     const all: Pass1Entry[] = [];
     for (let c = 0; c < chunks; c++) all.push(...readChunk(c));
@@ -156,6 +167,7 @@ export async function runPass1(pids: number[], procRoot: string, parallelMin = P
     wake = null;
   }
   for (const c of theirs) results[c] = received.get(c) ?? readChunk(c);
+  lastPass1Split.workerChunks = theirs.length;
   void worker.terminate().catch(() => {});
   return results.flatMap((r) => r ?? []);
 }
