@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ProcessRecord } from '../../types.js';
 import { isWebUiArgv, parseHermesArgv, s6SuperviseSlot } from '../../core/argv.js';
 import { isFileOfInterest } from '../../core/paths.js';
@@ -129,6 +129,7 @@ export async function runPass1(
   if (pids.length >= parallelMin && chunks > 1 && spare() && fs.existsSync(WORKER_FILE)) {
     try {
       states = new Int32Array(new SharedArrayBuffer(chunks * 4));
+      const { Worker } = await import('node:worker_threads'); // loaded only when used
       worker = new Worker(WORKER_FILE, { workerData: { pids, procRoot, states: states.buffer, chunk: PASS1_CHUNK }, stdout: false, stderr: false });
     } catch {
       worker = null;
