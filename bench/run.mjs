@@ -18,7 +18,8 @@
  *
  * Environment: BENCH_SIZES (default 500,2000,5000), BENCH_RUNS (default 7), BENCH_OUT (default
  * bench/results.json), BENCH_CLI (the hermes-doctor launcher to measure, default bin/hermes-doctor.js:
- * point it at another checkout's to compare builds).
+ * point it at another checkout's to compare builds), BENCH_BASELINE (another checkout's launcher, measured
+ * as one more tool in the same interleaved rounds: before/after under the same load).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.resolve(process.env.BENCH_CLI ?? path.join(REPO, 'bin', 'hermes-doctor.js'));
 const FLOOR = path.join(REPO, 'bench', 'floor.mjs');
+const BASELINE = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
 const METER = path.join(REPO, 'bench', 'measure.py');
 const STANDIN = path.join(REPO, 'fixtures', 'standin');
 const SIZES = (process.env.BENCH_SIZES ?? '500,2000,5000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0).sort((a, b) => a - b);
@@ -327,6 +329,9 @@ function guardCommand() {
 function tools(db, guard) {
   return [
     { id: 'orphans', label: 'hermes-doctor orphans --json', steps: [[process.execPath, CLI, 'orphans', '--json', '--s6-scandir', scanDir]] },
+    BASELINE
+      ? { id: 'baseline', label: 'orphans --json, baseline build', steps: [[process.execPath, BASELINE, 'orphans', '--json', '--s6-scandir', scanDir]] }
+      : null,
     guard ? { id: 'guard', label: 'hermes-doctor guard --profile argus', steps: [guard] } : null,
     { id: 'fuser', label: 'fuser kanban.db', steps: [['fuser', db]] },
     { id: 'lsof', label: 'lsof kanban.db', steps: [['lsof', db]] },
@@ -508,6 +513,7 @@ async function main() {
     machine: machine(),
     runs: RUNS,
     cli: path.relative(REPO, CLI) || CLI,
+    baseline: BASELINE,
     incident: { orphanPid: sc.orphanPid, slots: sc.slots, seen },
     guard: guard ? guard.slice(1).map((x) => (x.startsWith(REPO) ? path.relative(REPO, x) : x.startsWith(tmpDir) ? x.replace(tmpDir, '$TMP') : x)).join(' ') : null,
     sizes,
