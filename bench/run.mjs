@@ -452,7 +452,7 @@ function machine() {
       ].map(([k, argv]) => {
         const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
         const text = `${r.stdout}\n${r.stderr}`;
-        const m = /(?:revision:?\s*|version\s+|from procps(?:-ng)?\s+)(\d+(?:\.\d+)+)/i.exec(text);
+        const m = /(?:revision:?\s*|version\s+|from procps(?:-ng)?\s+|\(PSmisc\)\s+)(\d+(?:\.\d+)+)/i.exec(text);
         return [k, m ? m[1] : 'unknown'];
       }),
     ),
