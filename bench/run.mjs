@@ -320,7 +320,8 @@ function median(xs) {
 /** Does `hermes-doctor guard` exist yet (issue 4, built in parallel)? Returns its argv or null. */
 function guardCommand() {
   const r = spawnSync(process.execPath, [CLI, 'guard', '--help'], { encoding: 'utf8', timeout: 20_000 });
-  if (r.status !== 0 || !/guard/.test(r.stdout)) return null;
+  // Without a guard command yargs shows the default command's help (exit 0): look for guard's own usage.
+  if (r.status !== 0 || !/hermes-doctor guard\b/.test(r.stdout)) return null;
   const args = [CLI, 'guard', '--profile', 'argus'];
   if (r.stdout.includes('--s6-scandir')) args.push('--s6-scandir', scanDir);
   return [process.execPath, ...args];
