@@ -158,6 +158,7 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
 
   // s6 is asked first so its s6-svstat children run while /proc is read (it needs nothing from the scan).
   const s6Pending = observeS6({ runner, timeoutMs, ...(opts.s6ScanDir ? { scanDir: opts.s6ScanDir } : {}) });
+  s6Pending.catch(() => {}); // awaited below; never an unhandled rejection while pass 1 runs
 
   // Pass 1: every process, one cmdline read and one fd listing.
   const pids = fs.readdirSync(procRoot).filter((n) => /^\d+$/.test(n)).map(Number);
