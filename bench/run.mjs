@@ -465,6 +465,12 @@ function machine() {
 async function main() {
   const t0 = Date.now();
   if (!fs.existsSync(path.join(REPO, 'dist', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build` (npm run bench does)');
+  if (process.platform !== 'linux') throw new Error('the bench runs on Linux (it reads /proc and starts an s6 tree)');
+  const missing = ['bash', 'setsid', 'sleep', 'python3', 'ps', 'lsof', 'fuser', 'systemctl', 's6-svscan', 's6-svscanctl', 's6-svstat'].filter(
+    (b) => spawnSync('bash', ['-c', `command -v ${b}`], { stdio: 'ignore' }).status !== 0,
+  );
+  // systemctl only answers an error where PID 1 is not systemd, but the pipeline needs it installed.
+  if (missing.length > 0) throw new Error(`missing programs: ${missing.join(', ')} (bash .ci/run installs them)`);
   const pidMax = Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
   const biggest = SIZES[SIZES.length - 1];
   if (pidMax < biggest + 2000) throw new Error(`kernel.pid_max is ${pidMax}: too low for ${biggest} processes`);
