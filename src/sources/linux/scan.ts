@@ -156,10 +156,6 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
   const bootTimeMs = readBootTimeMs(procRoot);
   const notes: ScanNote[] = [];
 
-  // s6 is asked first so its s6-svstat children run while /proc is read (it needs nothing from the scan).
-  const s6Pending = observeS6({ runner, timeoutMs, ...(opts.s6ScanDir ? { scanDir: opts.s6ScanDir } : {}) });
-  s6Pending.catch(() => {}); // awaited below; never an unhandled rejection while pass 1 runs
-
   // Pass 1: every process, one cmdline read and one fd listing.
   const pids = fs.readdirSync(procRoot).filter((n) => /^\d+$/.test(n)).map(Number);
   const argvOf = new Map<number, string[]>();
@@ -243,7 +239,9 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
   }
   const [systemd, s6] = await Promise.all([
     observeSystemd({ runner, timeoutMs, cgroupUnits: [...cgroupUnits], ...(opts.systemdMarker ? { bootedMarker: opts.systemdMarker } : {}) }),
-    s6Pending,
+    // Not started before pass 1 on purpose: forking s6-svstat while the heap grows made the scan slower
+    // (copy-on-write faults; measured +30 to +50 ms at 2,000 processes, docs/benchmark.md).
+    observeS6({ runner, timeoutMs, ...(opts.s6ScanDir ? { scanDir: opts.s6ScanDir } : {}) }),
   ]);
   const supervisors: SupervisorObservation[] = [systemd, s6];
   for (const u of systemd.systemdUnits ?? []) if (u.hermesHome) homes.add(cleanPath(u.hermesHome));

@@ -77,7 +77,7 @@ export async function observeS6(opts: S6Options): Promise<SupervisorObservation>
   const slots: S6Slot[] = [];
   let failures = 0;
   const svstat = (bin: string, dir: string) => opts.runner(bin, ['-o', 'up,wantedup,pid', dir], { timeoutMs: opts.timeoutMs });
-  // Every slot is asked at once (issue 8: one round trip, while the caller reads /proc); when
+  // Every slot is asked at once (issue 8: one round trip instead of one per slot); when
   // s6-svstat is not on PATH, s6-overlay's /command/s6-svstat is tried instead.
   const answers = await Promise.all(
     candidates.map(async (c) => {
