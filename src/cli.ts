@@ -1,15 +1,12 @@
 /**
  * The command-line interface: a thin yargs layer over the library. Each command lives in
  * src/commands/ and returns its exit code; main() never calls process.exit, so it can be tested.
+ * Every module a command needs, yargs included, is imported when that command runs, so a scan does not
+ * pay for the table, the scheduler or the kill step (issue 8).
  */
-import yargs from 'yargs';
 import { type CommandContext, processContext } from './commands/context.js';
-import { guardCommand } from './commands/guard.js';
-import { monitoringOptions } from './commands/monitoring.js';
-import { type OrphansArgs, runOrphans, scanOptions } from './commands/orphans.js';
-import { type KillContext, killOptions } from './commands/kill.js';
-import { scheduleCommand } from './commands/schedule.js';
-import { snapshotCommand } from './commands/snapshot.js';
+import type { KillContext } from './commands/kill.js';
+import type { OrphansArgs } from './commands/orphans.js';
 
 /** Exit code for usage errors and unexpected failures (the tool could not decide). */
 const EXIT_USAGE = 3;
@@ -22,11 +19,48 @@ const EXIT_USAGE = 3;
  */
 export async function main(argv: string[], ctx: CommandContext & KillContext = processContext): Promise<number> {
   let code = 0;
+  const parser = await buildParser(argv, ctx, {
+    orphans: async (args) => {
+      const { runOrphans } = await import('./commands/orphans.js');
+      code = await runOrphans(args, ctx);
+    },
+    setCode: (c) => (code = c),
+  });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    ctx.stderr(`hermes-doctor: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_USAGE;
+  }
+  return code;
+}
+
+/** What the parser calls: the orphans handler, and the exit-code setter of the other commands. */
+export interface ParserHandlers {
+  orphans: (args: OrphansArgs) => Promise<void>;
+  setCode: (code: number) => void;
+}
+
+/**
+ * The yargs parser of every command (imported on demand: yargs is the slowest module to load).
+ * Exported so tests can compare its arguments with the fast path's.
+ */
+export async function buildParser(argv: string[], ctx: CommandContext & KillContext, on: ParserHandlers) {
+  const [{ default: yargs }, { monitoringOptions }, { scanOptions }, { killOptions }, { scheduleCommand }, { snapshotCommand }, { guardCommand }] =
+    await Promise.all([
+      import('yargs'),
+      import('./commands/monitoring.js'),
+      import('./commands/orphans.js'),
+      import('./commands/kill-options.js'),
+      import('./commands/schedule.js'),
+      import('./commands/snapshot.js'),
+      import('./commands/guard.js'),
+    ]);
   // `guard … -- COMMAND ARGS…`: COMMAND is split off before yargs sees it, so its options stay its own.
   const gi = argv.indexOf('guard');
   const dd = argv.indexOf('--');
   const guarded = gi >= 0 && dd > gi ? argv.slice(dd + 1) : null;
-  const parser = yargs(guarded ? argv.slice(0, dd) : argv)
+  return yargs(guarded ? argv.slice(0, dd) : argv)
     .scriptName('hermes-doctor')
     .usage('$0 <command> [options]')
     .command(
@@ -36,13 +70,11 @@ export async function main(argv: string[], ctx: CommandContext & KillContext = p
         killOptions(monitoringOptions(scanOptions(y)))
           .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (schema hermes-doctor.orphans/v1)' })
           .option('color', { type: 'boolean', describe: 'force colour on or off (default: TTY and no NO_COLOR)' }),
-      async (args) => {
-        code = await runOrphans(args as unknown as OrphansArgs, ctx);
-      },
+      async (args) => on.orphans(args as unknown as OrphansArgs),
     )
-    .command(snapshotCommand(ctx, (c) => (code = c)))
-    .command(scheduleCommand(ctx, (c) => (code = c)))
-    .command(guardCommand(ctx, (c) => (code = c), guarded))
+    .command(snapshotCommand(ctx, on.setCode))
+    .command(scheduleCommand(ctx, on.setCode))
+    .command(guardCommand(ctx, on.setCode, guarded))
     .strict()
     .help()
     .version()
@@ -50,13 +82,6 @@ export async function main(argv: string[], ctx: CommandContext & KillContext = p
       throw err ?? new UsageError(msg);
     })
     .exitProcess(false);
-  try {
-    await parser.parseAsync();
-  } catch (err) {
-    ctx.stderr(`hermes-doctor: ${err instanceof Error ? err.message : String(err)}\n`);
-    return EXIT_USAGE;
-  }
-  return code;
 }
 
 class UsageError extends Error {}

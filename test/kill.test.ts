@@ -16,7 +16,7 @@ import { linuxLockHolders, linuxSignaller } from '../src/actions/signaller-linux
 import { windowsSignaller } from '../src/actions/signaller-win32.js';
 import type { AsyncProcessSignaller } from '../src/actions/signaller-async.js';
 import { main } from '../src/cli.js';
-import { scanWithSnapshot } from '../src/commands/kill.js';
+import { scanWithSnapshot } from '../src/commands/orphans.js';
 import { type KillPlan, type KillTarget, planKill } from '../src/core/kill-plan.js';
 import { recordedRunner, type RunResult } from '../src/sources/runner.js';
 import { cimArgs } from '../src/sources/win32/cim.js';

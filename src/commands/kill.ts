@@ -9,17 +9,16 @@
  */
 import readline from 'node:readline';
 import type { Argv } from 'yargs';
-import { classify } from '../core/classify.js';
 import { type KillPlan, planKill } from '../core/kill-plan.js';
 import { maskArgv } from '../core/mask.js';
 import { renderJson } from '../output/json.js';
 import { colorWanted, renderTable } from '../output/table.js';
-import { scanHost } from '../sources/index.js';
 import { type KillAction, ExitCode, type HostSnapshot, type Report } from '../types.js';
 import { type KillOptions, type KillProgress, executeKillPlan, killedCount, plannedActions, platformKillDeps } from '../actions/kill.js';
 import type { CommandContext } from './context.js';
 import { emitReport, usesMonitoring } from './monitoring.js';
-import type { OrphansArgs } from './orphans.js';
+import { type OrphansArgs, scanWithSnapshot } from './orphans.js';
+export { killOptions } from './kill-options.js';
 
 /** The kill options, as yargs parses them. */
 export interface KillArgs {
@@ -42,33 +41,7 @@ export interface KillContext {
   kill?: Partial<KillOptions>;
 }
 
-/** Adds --kill, --yes, --dry-run, --grace, --include-workers and --pid to a command. */
-export function killOptions<T>(y: Argv<T>) {
-  return y
-    .option('kill', { type: 'boolean', default: false, describe: 'end orphans, duplicates and ghosts (SIGTERM, grace, SIGKILL); see docs/kill.md' })
-    .option('yes', { type: 'boolean', default: false, describe: 'with --kill: do not ask (needed without a TTY: cron, timers)' })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'with --kill: print the plan, signal nothing' })
-    .option('grace', { type: 'number', default: 10, describe: 'with --kill: seconds between SIGTERM and SIGKILL' })
-    .option('include-workers', { type: 'boolean', default: false, describe: 'with --kill: also end orphaned kanban workers' })
-    .option('pid', { type: 'number', array: true, describe: 'with --kill: only these PIDs (a PID that is not a target is refused with its reason)' });
-}
 
-/** Scans and classifies like `orphans`, keeping the snapshot (the planner needs supervisor PIDs, cgroups, locks). */
-export async function scanWithSnapshot(args: Omit<OrphansArgs, 'json'>, ctx: CommandContext): Promise<{ snap: HostSnapshot; report: Report }> {
-  const snap = await scanHost({
-    ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
-    ...(args.home ? { extraHomes: args.home } : {}),
-    timeoutMs: args.timeout,
-    ...ctx.scan,
-  });
-  const uid = process.getuid ? process.getuid() : 0;
-  const report = classify(snap, {
-    ...(args.home ? { homes: args.home } : {}),
-    ...(args.profile ? { profiles: args.profile } : {}),
-    uids: args['all-users'] || uid === 0 ? null : [uid],
-  });
-  return { snap, report };
-}
 
 const cmd = (argv: string[]) => {
   const s = maskArgv(argv).join(' ');

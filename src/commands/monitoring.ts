@@ -54,10 +54,8 @@ export function monitoringOptions<T>(y: Argv<T>) {
     });
 }
 
-/** True when the run needs this module (any monitoring option set). */
-export function usesMonitoring(args: MonitoringArgs): boolean {
-  return !!(args.quiet || args.format || args['textfile-dir'] || args.from);
-}
+// In its own light module so that a plain scan need not load this one (issue 8).
+export { usesMonitoring } from './monitoring-args.js';
 
 /**
  * Classifies a snapshot file with the same filters as a live run. The UID filter is the snapshot's

@@ -4,12 +4,12 @@
 import type { Argv } from 'yargs';
 import { classify } from '../core/classify.js';
 import { renderJson } from '../output/json.js';
-import { colorWanted, renderTable } from '../output/table.js';
 import { scanHost } from '../sources/index.js';
-import type { Report } from '../types.js';
+import type { HostSnapshot, Report } from '../types.js';
 import type { CommandContext } from './context.js';
-import { type MonitoringArgs, classifyFromFile, emitReport, usesMonitoring } from './monitoring.js';
-import { type KillArgs, type KillContext, runKill } from './kill.js';
+import type { MonitoringArgs } from './monitoring.js';
+import { usesMonitoring } from './monitoring-args.js';
+import type { KillArgs, KillContext } from './kill.js';
 
 /** Options of the orphans command, as yargs parses them (monitoring options: issue 6, ./monitoring.ts). */
 export interface OrphansArgs extends MonitoringArgs {
@@ -32,8 +32,11 @@ export function scanOptions<T>(y: Argv<T>) {
     .option('timeout', { type: 'number', default: 3000, describe: 'timeout of each external command (systemctl, s6-svstat), ms' });
 }
 
-/** Runs a scan with the shared options and classifies it. */
-export async function scanAndClassify(args: Omit<OrphansArgs, 'json'>, ctx: CommandContext): Promise<Report> {
+/**
+ * Runs a scan with the shared options and classifies it; returns the snapshot too (the kill planner
+ * needs the supervisors, cgroups and locks behind the verdicts).
+ */
+export async function scanWithSnapshot(args: Omit<OrphansArgs, 'json'>, ctx: CommandContext): Promise<{ snap: HostSnapshot; report: Report }> {
   const snap = await scanHost({
     ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
     ...(args.home ? { extraHomes: args.home } : {}),
@@ -41,26 +44,40 @@ export async function scanAndClassify(args: Omit<OrphansArgs, 'json'>, ctx: Comm
     ...ctx.scan,
   });
   const uid = process.getuid ? process.getuid() : 0;
-  return classify(snap, {
+  const report = classify(snap, {
     ...(args.home ? { homes: args.home } : {}),
     ...(args.profile ? { profiles: args.profile } : {}),
     uids: args['all-users'] || uid === 0 ? null : [uid],
   });
+  return { snap, report };
+}
+
+/** Runs a scan with the shared options and classifies it. */
+export async function scanAndClassify(args: Omit<OrphansArgs, 'json'>, ctx: CommandContext): Promise<Report> {
+  return (await scanWithSnapshot(args, ctx)).report;
 }
 
 /** The command handler; returns the exit code. */
 export async function runOrphans(args: OrphansArgs & KillArgs, ctx: CommandContext & KillContext): Promise<number> {
   // Issue 5: --kill (and its --dry-run) scans, plans, acts, rescans: src/commands/kill.ts.
-  if (args.kill) return runKill(args, ctx);
+  if (args.kill) {
+    const { runKill } = await import('./kill.js');
+    return runKill(args, ctx);
+  }
   const killOnly = (['dry-run', 'include-workers', 'pid', 'yes'] as const).filter((k) => args[k] !== undefined && args[k] !== false);
   if (killOnly.length > 0) {
     ctx.stderr(`hermes-doctor: --${killOnly.join(', --')} only go with --kill\n`);
     return 3;
   }
   // Issue 6: --from FILE classifies a snapshot offline; --quiet/--format/--textfile-dir shape the output.
-  const report = args.from ? classifyFromFile({ ...args, from: args.from }) : await scanAndClassify(args, ctx);
-  if (usesMonitoring(args)) return emitReport(report, args, ctx);
+  // Issue 8: the monitoring and table modules (chalk, cli-table3) are loaded only when used.
+  const monitoring = usesMonitoring(args) ? await import('./monitoring.js') : null;
+  const report = args.from && monitoring ? monitoring.classifyFromFile({ ...args, from: args.from }) : await scanAndClassify(args, ctx);
+  if (monitoring) return monitoring.emitReport(report, args, ctx);
   if (args.json) ctx.stdout(renderJson(report));
-  else ctx.stdout(renderTable(report, { color: args.color ?? colorWanted() }) + '\n');
+  else {
+    const { colorWanted, renderTable } = await import('../output/table.js');
+    ctx.stdout(renderTable(report, { color: args.color ?? colorWanted() }) + '\n');
+  }
   return report.summary.exitCode;
 }

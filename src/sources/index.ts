@@ -5,9 +5,9 @@
  * with recorded outputs on any host (docs/platforms.md).
  */
 import type { HostSnapshot } from '../types.js';
-import { type DarwinScanOptions, scanDarwin } from './darwin/scan.js';
+import type { DarwinScanOptions } from './darwin/scan.js';
 import { type LinuxScanOptions, scanLinux } from './linux/scan.js';
-import { type Win32ScanOptions, scanWin32 } from './win32/scan.js';
+import type { Win32ScanOptions } from './win32/scan.js';
 
 /** Options of a host scan (a superset of every platform's options). */
 export type ScanOptions = LinuxScanOptions &
@@ -25,7 +25,8 @@ export type ScanOptions = LinuxScanOptions &
 export async function scanHost(opts: ScanOptions = {}): Promise<HostSnapshot> {
   const platform = opts.platform ?? process.platform;
   if (platform === 'linux') return scanLinux(opts);
-  if (platform === 'darwin') return scanDarwin(opts);
-  if (platform === 'win32') return scanWin32(opts);
+  // The other platforms' sources (and ps-list) are loaded only when asked for (issue 8: startup cost).
+  if (platform === 'darwin') return (await import('./darwin/scan.js')).scanDarwin(opts);
+  if (platform === 'win32') return (await import('./win32/scan.js')).scanWin32(opts);
   throw new Error(`hermes-doctor cannot scan ${platform} hosts yet`);
 }

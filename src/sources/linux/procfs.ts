@@ -97,8 +97,40 @@ export function splitCmdline(buf: Buffer): string[] {
   return buf.toString('utf8', 0, end).split('\0');
 }
 
+/** Scratch buffer of {@link readProcFile}; grows when a file does not fit. */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * Reads a procfs file whole with open, read and close only: readFileSync also fstat()s (procfs sizes
+ * are 0) and allocates per call, which counts when every process's cmdline is read (issue 8). The
+ * returned bytes are a view of a shared buffer, valid until the next call: decode them at once.
+ *
+ * @throws the read error (ENOENT/ESRCH when the process left)
+ */
+export function readProcFile(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    let len = 0;
+    for (;;) {
+      if (len === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger, 0, 0, len);
+        scratch = bigger;
+      }
+      const n = fs.readSync(fd, scratch, len, scratch.length - len, null);
+      if (n === 0) break;
+      len += n;
+      // procfs answers a read with everything that fits: a short read is the end of the file.
+      if (len < scratch.length) break;
+    }
+    return scratch.subarray(0, len);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function readCmdline(pid: number, procRoot = '/proc'): ProcRead<string[]> {
-  return attempt(() => splitCmdline(fs.readFileSync(`${procRoot}/${pid}/cmdline`)));
+  return attempt(() => splitCmdline(readProcFile(`${procRoot}/${pid}/cmdline`)));
 }
 
 /** Real UID from the `Uid:` line of /proc/PID/status. */

@@ -74,15 +74,19 @@ export async function observeS6(opts: S6Options): Promise<SupervisorObservation>
     if (!e.name.startsWith('gateway-') && !run.hermes) continue;
     candidates.push({ name: e.name, dir, run });
   }
-  let bin = opts.svstat ?? 's6-svstat';
   const slots: S6Slot[] = [];
   let failures = 0;
-  for (const c of candidates) {
-    let r = await opts.runner(bin, ['-o', 'up,wantedup,pid', c.dir], { timeoutMs: opts.timeoutMs });
-    if (r.error === 'ENOENT' && !opts.svstat && bin === 's6-svstat') {
-      bin = '/command/s6-svstat';
-      r = await opts.runner(bin, ['-o', 'up,wantedup,pid', c.dir], { timeoutMs: opts.timeoutMs });
-    }
+  const svstat = (bin: string, dir: string) => opts.runner(bin, ['-o', 'up,wantedup,pid', dir], { timeoutMs: opts.timeoutMs });
+  // Every slot is asked at once (issue 8: one round trip instead of one per slot); when
+  // s6-svstat is not on PATH, s6-overlay's /command/s6-svstat is tried instead.
+  const answers = await Promise.all(
+    candidates.map(async (c) => {
+      const r = await svstat(opts.svstat ?? 's6-svstat', c.dir);
+      return r.error === 'ENOENT' && !opts.svstat ? svstat('/command/s6-svstat', c.dir) : r;
+    }),
+  );
+  for (const [i, c] of candidates.entries()) {
+    const r = answers[i]!;
     const profile = c.run.profile ?? (c.name.startsWith('gateway-') ? c.name.slice('gateway-'.length) : null);
     const slot: S6Slot = {
       name: c.name,
