@@ -49,12 +49,12 @@ export async function buildParser(argv: string[], ctx: CommandContext & KillCont
   const [{ default: yargs }, { monitoringOptions }, { scanOptions }, { killOptions }, { scheduleCommand }, { snapshotCommand }, { guardCommand }] =
     await Promise.all([
       import('yargs'),
-      import('./commands/monitoring.js'),
+      import('./commands/monitoring-args.js'),
       import('./commands/orphans.js'),
       import('./commands/kill-options.js'),
       import('./commands/schedule.js'),
       import('./commands/snapshot.js'),
-      import('./commands/guard.js'),
+      import('./commands/guard-command.js'),
     ]);
   // `guard … -- COMMAND ARGS…`: COMMAND is split off before yargs sees it, so its options stay its own.
   const gi = argv.indexOf('guard');

@@ -8,31 +8,20 @@ import { Chalk } from 'chalk';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { HOOK_SHELLS, type HookShell, shellHook } from '../actions/guard/hook.js';
+import { shellHook } from '../actions/guard/hook.js';
 import { runGuarded } from '../actions/guard/run.js';
 import { classify } from '../core/classify.js';
 import { type GuardDecision, decideGuard, renderGuardText, resolveGuardTarget } from '../core/guard.js';
 import { identify } from '../core/identify.js';
 import { cleanPath } from '../core/paths.js';
 import { supervisorsByHome } from '../core/supervision.js';
-import { colorWanted } from '../output/table.js';
+import { colorWanted } from '../output/color.js';
 import { readCaller } from '../sources/caller.js';
 import { readActiveProfile } from '../sources/homes.js';
 import { scanHost } from '../sources/index.js';
 import type { CommandContext } from './context.js';
+import type { GuardArgs } from './guard-command.js';
 
-/** Options of the guard command, as yargs parses them. */
-export interface GuardArgs {
-  home?: string;
-  profile?: string;
-  force: boolean;
-  json: boolean;
-  'shell-hook'?: HookShell;
-  's6-scandir'?: string;
-  timeout: number;
-  color?: boolean;
-}
 
 /** Exit code of a usage error. */
 const EXIT_USAGE = 3;
@@ -113,26 +102,4 @@ export async function runGuard(args: GuardArgs, command: string[] | null, ctx: C
   if (d.exitCode !== 0) return d.exitCode;
   if (!command) return 0;
   return runGuarded(command, ctx.stderr);
-}
-
-/** The yargs command module; `command` is what followed `--` on the command line (split off before yargs). */
-export function guardCommand(ctx: CommandContext, setCode: (code: number) => void, command: string[] | null): CommandModule<object, GuardArgs> {
-  return {
-    command: 'guard',
-    describe: 'refuse `hermes gateway run|restart|start` from outside the supervisor of that home, or while orphans run (then run it)',
-    builder: (y: Argv<object>) =>
-      y
-        .usage('$0 guard [--home H | --profile P] [--force] [--json] [-- COMMAND ARGS…]\n$0 guard --shell-hook bash|zsh|fish')
-        .option('home', { type: 'string', describe: 'the HERMES_HOME to check (default: read from COMMAND like Hermes: -p/--profile, HERMES_HOME)' })
-        .option('profile', { type: 'string', describe: 'the profile to check (under HERMES_HOME or ~/.hermes)' })
-        .option('force', { type: 'boolean', default: false, describe: 'turn a refusal into a warning and proceed' })
-        .option('json', { type: 'boolean', default: false, describe: 'print the decision as JSON (schema hermes-doctor.guard/v1)' })
-        .option('shell-hook', { choices: HOOK_SHELLS, describe: 'print a shell function that sends `hermes … gateway run|restart|start` through the guard' })
-        .option('s6-scandir', { type: 'string', describe: 's6 scan directory', defaultDescription: '/run/service' })
-        .option('timeout', { type: 'number', default: 3000, describe: 'timeout of each external command (systemctl, s6-svstat), ms' })
-        .option('color', { type: 'boolean', describe: 'force colour on or off (default: TTY and no NO_COLOR)' }) as unknown as Argv<GuardArgs>,
-    handler: async (args: ArgumentsCamelCase<GuardArgs>) => {
-      setCode(await runGuard(args, command, ctx));
-    },
-  };
 }

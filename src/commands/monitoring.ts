@@ -4,7 +4,6 @@
  * `--textfile-dir DIR` (node_exporter textfile collector). Kept out of orphans.ts so that file only
  * gains its options and one branch.
  */
-import type { Argv } from 'yargs';
 import { classify } from '../core/classify.js';
 import { renderJson } from '../output/json.js';
 import { renderPrometheus } from '../output/prometheus.js';
@@ -30,29 +29,7 @@ export interface MonitoringArgs {
   'all-users'?: boolean;
 }
 
-/** Adds --quiet, --format, --textfile-dir and --from to a command. */
-export function monitoringOptions<T>(y: Argv<T>) {
-  return y
-    .option('quiet', {
-      type: 'boolean',
-      default: false,
-      describe: 'print nothing when healthy (exit 0); print the report otherwise. For cron and systemd timers',
-    })
-    .option('format', {
-      type: 'string',
-      choices: ['table', 'json', 'prometheus'] as const,
-      describe: 'output format (--json is --format json); prometheus: text exposition format',
-      defaultDescription: 'table',
-    })
-    .option('textfile-dir', {
-      type: 'string',
-      describe: "also write the metrics to DIR/hermes_doctor.prom atomically (node_exporter's --collector.textfile.directory)",
-    })
-    .option('from', {
-      type: 'string',
-      describe: 'classify a snapshot file (hermes-doctor snapshot -o FILE) instead of scanning this host; - reads stdin',
-    });
-}
+export { monitoringOptions } from './monitoring-args.js';
 
 // In its own light module so that a plain scan need not load this one (issue 8).
 export { usesMonitoring } from './monitoring-args.js';

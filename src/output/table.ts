@@ -7,6 +7,9 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import path from 'node:path';
 import type { Finding, ProcessVerdict, Report, Verdict } from '../types.js';
+import { colorWanted } from './color.js';
+
+export { colorWanted };
 
 export interface TableOptions {
   /** Force colour on or off; default: on only for a TTY without NO_COLOR. */
@@ -17,12 +20,6 @@ export interface TableOptions {
   reasons?: boolean;
 }
 
-/** Whether colour should be used by default: a TTY and no non-empty NO_COLOR. */
-export function colorWanted(stream: { isTTY?: boolean } = process.stdout): boolean {
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
-  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
-  return !!stream.isTTY;
-}
 
 /** Formats an age in ms like ps's ELAPSED: `1-04:09:41`, `02:25:29`, `05:03`. */
 export function formatAge(ms: number): string {
