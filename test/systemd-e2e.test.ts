@@ -209,7 +209,9 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       expect(table.code).toBe(2);
       expect(table.out).toContain('rival-writers');
       expect(table.out).toMatch(new RegExp(`│ ${orphanRestart}\\s+│ 1\\s+│`));
-      expect(table.out).toMatch(new RegExp(`hermes-gateway-argus\\.service\\s+│ system\\s+│ active/running\\s+│ 0\\s+│ ${mainArgus}`));
+      // NRestarts as the JSON run saw it: on a loaded machine the stand-in's first start can fail and be restarted.
+      const argusRestarts = units.get('hermes-gateway-argus.service')!.nRestarts;
+      expect(table.out).toMatch(new RegExp(`hermes-gateway-argus\\.service\\s+│ system\\s+│ active/running\\s+│ ${argusRestarts}\\s+│ ${mainArgus}`));
     }, 90_000);
 
     it('2. `systemctl restart hermes-gateway-argus.service`: new MainPID, the orphan survives and is still reported', async () => {
