@@ -18,6 +18,7 @@
  * Windows CIM + taskkill), a lock reader, the state-file store and the audit sink.
  */
 import fs from 'node:fs';
+import { writeFileAtomic } from '../output/textfile.js';
 import path from 'node:path';
 import type { KillOwner, KillPlan, KillRefusal, KillTarget } from '../core/kill-plan.js';
 import { maskArgv, maskShapes } from '../core/mask.js';
@@ -71,23 +72,8 @@ export const fsStateFiles: StateFiles = {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const dir = path.dirname(file);
-    const tmp = path.join(dir, `.${path.basename(file)}.hermes-doctor.${process.pid}.${Date.now()}.tmp`);
-    let fd: number | null = null;
-    try {
-      fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, saved.mode || 0o644);
-      fs.writeSync(fd, saved.bytes);
-      // root restores a user's file as that user's, so the gateway can still replace and remove it
-      if (process.getuid?.() === 0 && saved.uid !== undefined && saved.gid !== undefined) fs.fchownSync(fd, saved.uid, saved.gid);
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      fd = null;
-      fs.renameSync(tmp, file);
-    } catch (err) {
-      if (fd !== null) fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
-      throw err;
-    }
+    // root restores a user's file as that user's, so the gateway can still replace and remove it
+    writeFileAtomic(file, saved.bytes, saved.mode || 0o644, saved.uid !== undefined && saved.gid !== undefined ? { uid: saved.uid, gid: saved.gid } : undefined);
   },
 };
 

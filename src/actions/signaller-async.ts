@@ -12,3 +12,25 @@ export interface AsyncProcessSignaller {
   /** What the last signal() call was told (the platform's message), for the audit log. */
   lastDetail: string | null;
 }
+
+/** `process.kill`-shaped: sends a named signal to a PID; throws with an errno `code` (ESRCH, EPERM). */
+export type KillFn = (pid: number, signal: NodeJS.Signals) => unknown;
+
+/**
+ * The signal step of the POSIX signallers (Linux, macOS): SIGTERM for `term`, SIGKILL for `kill`, with
+ * kill(2)'s errors mapped to outcomes (ESRCH → `gone`, EPERM → `eperm`) and its message kept in
+ * `self.lastDetail` for the audit log. Any other error is thrown.
+ */
+export function posixSignal(self: AsyncProcessSignaller, kill: KillFn, pid: number, how: 'term' | 'kill'): SignalOutcome {
+  try {
+    kill(pid, how === 'kill' ? 'SIGKILL' : 'SIGTERM');
+    self.lastDetail = null;
+    return 'sent';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    self.lastDetail = (err as Error).message;
+    if (code === 'ESRCH') return 'gone';
+    if (code === 'EPERM') return 'eperm';
+    throw err;
+  }
+}

@@ -7,10 +7,9 @@
 import { splitCommandLine } from '../core/argv.js';
 import { type CommandRunner, execRunner } from '../sources/runner.js';
 import { startStamp } from '../sources/darwin/scan.js';
-import type { AsyncProcessSignaller } from './signaller-async.js';
+import { type AsyncProcessSignaller, type KillFn, posixSignal } from './signaller-async.js';
 
-/** `process.kill`-shaped function (injectable for tests). */
-export type KillFn = (pid: number, signal: NodeJS.Signals) => unknown;
+export type { KillFn };
 
 /** Parses one line of `ps -o lstart=,command=`: the 24-character start date, then the command. Null when unparseable. */
 export function parseLstartCommand(line: string): { start: Date; command: string } | null {
@@ -37,17 +36,7 @@ export function darwinSignaller(runner: CommandRunner = execRunner, kill: KillFn
       return { pid, startTicks: startStamp(parsed.start), argv: splitCommandLine(parsed.command).map((x) => x.replace(/^["']|["']$/g, '')) };
     },
     async signal(pid, how) {
-      try {
-        kill(pid, how === 'kill' ? 'SIGKILL' : 'SIGTERM');
-        self.lastDetail = null;
-        return 'sent';
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        self.lastDetail = (err as Error).message;
-        if (code === 'ESRCH') return 'gone';
-        if (code === 'EPERM') return 'eperm';
-        throw err;
-      }
+      return posixSignal(self, kill, pid, how);
     },
   };
   return self;

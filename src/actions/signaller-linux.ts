@@ -9,8 +9,7 @@
  */
 import fs from 'node:fs';
 import { devMajorMinor, parseLocks, readCmdline, readStat } from '../sources/linux/procfs.js';
-import type { KillFn } from './signaller-darwin.js';
-import type { AsyncProcessSignaller } from './signaller-async.js';
+import { type AsyncProcessSignaller, type KillFn, posixSignal } from './signaller-async.js';
 
 /**
  * A signaller for Linux. `identity` returns null when /proc/PID is gone or a zombie, and rejects when
@@ -39,17 +38,7 @@ export function linuxSignaller(procRoot = '/proc', kill: KillFn = process.kill.b
       return { pid, startTicks: st.value.startTicks, argv: cmd.value };
     },
     async signal(pid, how) {
-      try {
-        kill(pid, how === 'kill' ? 'SIGKILL' : 'SIGTERM');
-        self.lastDetail = null;
-        return 'sent';
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        self.lastDetail = (err as Error).message;
-        if (code === 'ESRCH') return 'gone';
-        if (code === 'EPERM') return 'eperm';
-        throw err;
-      }
+      return posixSignal(self, kill, pid, how);
     },
   };
   return self;
