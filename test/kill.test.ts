@@ -228,6 +228,11 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hermes-doctor-eperm-'));
       fs.chmodSync(dir, 0o755);
       const script = path.join(dir, 'eperm.mjs');
+      // UID 65534 may not be able to enter the checkout (a clone under a 0700 folder): it runs a copy of
+      // dist/ (the kill step imports no package) next to a package.json that makes it ESM.
+      fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n', { mode: 0o644 });
+      execFileSync('chmod', ['-R', 'a+rX', dir]);
       const plan: KillPlan = {
         targets: [{ pid: target.pid, startTicks: target.startTicks, argv: ['sleep', '60'], verdict: 'orphan', role: 'gateway', uid: 0, hermesHome: null, auditRoot: null, reasons: [], owner: null }],
         refusals: [],
@@ -235,8 +240,8 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
       fs.writeFileSync(
         script,
         [
-          `import { executeKillPlan } from ${JSON.stringify(path.join(REPO_ROOT, 'dist/actions/kill.js'))};`,
-          `import { linuxSignaller } from ${JSON.stringify(path.join(REPO_ROOT, 'dist/actions/signaller-linux.js'))};`,
+          `import { executeKillPlan } from ${JSON.stringify(path.join(dir, 'dist/actions/kill.js'))};`,
+          `import { linuxSignaller } from ${JSON.stringify(path.join(dir, 'dist/actions/signaller-linux.js'))};`,
           `const actions = await executeKillPlan(${JSON.stringify(plan)}, { signaller: linuxSignaller(), audit: null, graceMs: 500 });`,
           'process.stdout.write(JSON.stringify({ uid: process.getuid(), actions }));',
         ].join('\n'),

@@ -6,7 +6,7 @@
  */
 import { splitCommandLine } from '../core/argv.js';
 import { type CommandRunner, execRunner } from '../sources/runner.js';
-import { startStamp } from '../sources/darwin/scan.js';
+import { startStamp } from '../sources/darwin/ps.js';
 import { type AsyncProcessSignaller, type KillFn, posixSignal } from './signaller-async.js';
 
 export type { KillFn };

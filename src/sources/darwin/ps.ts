@@ -64,3 +64,8 @@ export function envFromPsE(withEnv: string, bare: string): Record<string, string
   }
   return filterEnvironRecord(env);
 }
+
+/** Start stamp off Linux: centiseconds since the epoch (Hermes writes `round(create_time*100)` there, reference §2.1). */
+export function startStamp(d: Date | undefined): number {
+  return d && !Number.isNaN(d.getTime()) ? Math.round(d.getTime() / 10) : 0;
+}

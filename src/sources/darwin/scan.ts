@@ -17,7 +17,7 @@ import { type PortLookup, type ProcessLister, type ProcessRow, ancestorChain, fi
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeLaunchd } from '../supervisors/launchd.js';
 import { parseLsofF, isWriteLock } from './lsof.js';
-import { envFromPsE, parsePsCommands } from './ps.js';
+import { envFromPsE, parsePsCommands, startStamp } from './ps.js';
 
 export interface DarwinScanOptions {
   /** Command runner for ps, lsof and launchctl. */
@@ -50,10 +50,7 @@ export function isCandidateArgv(argv: string[]): boolean {
   return argv.length > 0 && (parseHermesArgv(argv) !== null || isWebUiArgv(argv) || isDesktopAppArgv(argv));
 }
 
-/** Start stamp off Linux: centiseconds since the epoch (Hermes writes `round(create_time*100)` there, reference §2.1). */
-export function startStamp(d: Date | undefined): number {
-  return d && !Number.isNaN(d.getTime()) ? Math.round(d.getTime() / 10) : 0;
-}
+export { startStamp } from './ps.js';
 
 /** Every file of interest of the homes and kanban roots in sight (what lsof is asked about). */
 export function filesOfInterest(homes: Iterable<string>, roots: Iterable<string>): string[] {
