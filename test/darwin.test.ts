@@ -15,6 +15,7 @@ import type { ScanOptions } from '../src/sources/index.js';
 import type { Report } from '../src/types.js';
 import { layoutHome, listerFrom, portsFrom, readFixture, runnerFrom } from './harness/fixtures.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
+import { parseGuardV1 } from './guard-contract.js';
 
 const ROOT = '/Users/alice/.hermes';
 
@@ -279,5 +280,36 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
     const { code, err } = await cli(h.scan);
     expect(err).toContain('cannot list processes');
     expect(code).toBe(3);
+  });
+});
+
+describe('guard on macOS (recorded outputs)', () => {
+  const layout = (d: string) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway', start_time: 176362932600 } });
+  // The guard itself appears in the process table under a parent: a shell in Terminal, or the job's wrapper.
+  const withGuard = (ppid: number) => {
+    const base = listerFrom('darwin/wrapper/ps-list.json');
+    return async () => [...(await base()), { pid: 900, ppid, name: 'node', uid: 501 }];
+  };
+  async function guard(ppid: number): Promise<{ code: number; out: string; err: string }> {
+    const h = host('wrapper', layout, [], { listProcesses: withGuard(ppid), selfPid: 900 });
+    let out = '';
+    let err = '';
+    const code = await main(['guard', '--home', ROOT, '--json'], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), scan: h.scan });
+    parseGuardV1(out);
+    return { code, out, err };
+  }
+
+  it('from a Terminal shell: refused, naming the job and `launchctl kickstart -k gui/501/ai.hermes.gateway`', async () => {
+    const r = await guard(820);
+    expect(r.code).toBe(1);
+    const d = JSON.parse(r.out) as { problems: string[]; remedies: string[]; supervisors: { kind: string; unit: string; restart: string }[] };
+    expect(d.supervisors).toEqual([expect.objectContaining({ kind: 'launchd', unit: 'ai.hermes.gateway', restart: 'launchctl kickstart -k gui/501/ai.hermes.gateway' })]);
+    expect(d.problems.join('\n')).toContain('ai.hermes.gateway');
+    expect(d.remedies).toContain('launchctl kickstart -k gui/501/ai.hermes.gateway');
+  });
+
+  it("from under the job's own process (its ancestor is the job's PID 612): allowed", async () => {
+    const r = await guard(612);
+    expect(r.code).toBe(0);
   });
 });

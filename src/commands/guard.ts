@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { shellHook } from '../actions/guard/hook.js';
 import { runGuarded } from '../actions/guard/run.js';
 import { classify } from '../core/classify.js';
-import { type GuardDecision, decideGuard, renderGuardText, resolveGuardTarget } from '../core/guard.js';
+import { type GuardCaller, type GuardDecision, decideGuard, renderGuardText, resolveGuardTarget } from '../core/guard.js';
 import { identify } from '../core/identify.js';
 import { cleanPath } from '../core/paths.js';
 import { supervisorsByHome } from '../core/supervision.js';
@@ -19,6 +19,7 @@ import { colorWanted } from '../output/color.js';
 import { readCaller } from '../sources/caller.js';
 import { readActiveProfile } from '../sources/homes.js';
 import { scanHost } from '../sources/index.js';
+import type { HostSnapshot } from '../types.js';
 import type { CommandContext } from './context.js';
 import type { GuardArgs } from './guard-command.js';
 
@@ -73,8 +74,19 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
       sups.push({ kind: 'systemd', unit: u.unit, mainPid: u.mainPid, state: `${u.activeState}/${u.subState}`, restart: u.restart, controlGroup: u.controlGroup });
     }
   }
-  const caller = readCaller();
+  const caller = snap.platform === 'linux' ? readCaller() : callerFromSnapshot(snap);
   return decideGuard({ report, supervisors: sups, target, caller, judged, force: args.force });
+}
+
+/**
+ * The caller off Linux (macOS, Windows): no cgroups; its ancestry is the scanner's own parent chain from
+ * the portable process table (HostSnapshot.scannerPids, nearest first), with argv where the scan kept
+ * it. INVOCATION_ID is still reported, never trusted.
+ */
+export function callerFromSnapshot(snap: HostSnapshot, env: NodeJS.ProcessEnv = process.env): GuardCaller {
+  const argvOf = new Map(snap.processes.map((p) => [p.pid, p.argv]));
+  const [self = process.pid, ...up] = snap.scannerPids;
+  return { pid: self, cgroups: [], ancestors: up.map((pid) => ({ pid, argv: argvOf.get(pid) ?? [] })), invocationId: env.INVOCATION_ID !== undefined };
 }
 
 /** The command handler; returns the exit code. */
