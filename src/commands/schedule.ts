@@ -8,11 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { type Program, type ScheduleSpec, defaultProgram, parseEvery } from '../actions/schedule/common.js';
-import { generateCronLine, installCron, removeCron } from '../actions/schedule/cron.js';
-import { generatePlist, installLaunchd, plistPath, removeLaunchd } from '../actions/schedule/launchd.js';
-import { spawnRunner } from '../actions/schedule/run.js';
-import { type SystemdScope, defaultUnitDir, runtimeFlag, generateSystemdUnits, installSystemd, removeSystemd } from '../actions/schedule/systemd.js';
+import type { Program, ScheduleSpec } from '../actions/schedule/common.js';
+import type { SystemdScope } from '../actions/schedule/systemd.js';
 import type { CommandContext } from './context.js';
 
 /** Schedulers. */
@@ -76,6 +73,15 @@ export function defaultLockFile(uid: number, homedir: string): string {
  * @returns 0 on success, 3 when the scheduler could not be changed (the message says why)
  */
 export async function runSchedule(args: ScheduleArgs, ctx: CommandContext): Promise<number> {
+  // The scheduler back ends load when `schedule` runs, not with every command line (issue 8).
+  const [{ defaultProgram, parseEvery }, { generateCronLine, installCron, removeCron }, { generatePlist, installLaunchd, plistPath, removeLaunchd }, { spawnRunner }, { defaultUnitDir, runtimeFlag, generateSystemdUnits, installSystemd, removeSystemd }] =
+    await Promise.all([
+      import('../actions/schedule/common.js'),
+      import('../actions/schedule/cron.js'),
+      import('../actions/schedule/launchd.js'),
+      import('../actions/schedule/run.js'),
+      import('../actions/schedule/systemd.js'),
+    ]);
   const everySec = parseEvery(args.every);
   const via = args.via ?? defaultVia();
   const spec: ScheduleSpec = {
