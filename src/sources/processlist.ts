@@ -4,6 +4,8 @@
  * (pid, ppid, name only there).
  */
 import psList from 'ps-list';
+import type { HostFiles } from './hostfiles.js';
+import type { CommandRunner } from './runner.js';
 
 /** One row of the process table; the shape ps-list returns. `startTime` is a Date (seconds resolution on macOS). */
 export interface ProcessRow {
@@ -54,4 +56,25 @@ export function ancestorChain(selfPid: number, ppidOf: (pid: number) => number |
     cur = parent;
   }
   return chain;
+}
+
+/**
+ * Options shared by the scanners that observe a host through commands and the portable process table
+ * (macOS, Windows), so that recorded outputs can replace every part on Linux.
+ */
+export interface CommandHostScanOptions {
+  /** Command runner for the host's commands (ps, lsof, launchctl; PowerShell, schtasks). */
+  runner?: CommandRunner;
+  /** Timeout of each external command, ms (default 3000). */
+  timeoutMs?: number;
+  /** Homes to inspect even when no process names them (`--home`). */
+  extraHomes?: string[];
+  /** PID of the scanner (default process.pid). */
+  selfPid?: number;
+  /** Process table (default ps-list). */
+  listProcesses?: ProcessLister;
+  /** File access (default the real file system). */
+  files?: HostFiles;
+  /** Host name in the snapshot (default os.hostname()). */
+  hostname?: string;
 }

@@ -13,31 +13,18 @@ import { isWebUiArgv, parseHermesArgv, splitCommandLine } from '../../core/argv.
 import { FILES, cleanPath, dispatcherLockPath, homeForProfile, isFileOfInterest, rootOfHome } from '../../core/paths.js';
 import { isDesktopAppArgv } from '../../core/supervision.js';
 import { type HostFiles, activeProfilesOf, realHostFiles } from '../hostfiles.js';
-import { type PortLookup, type ProcessLister, type ProcessRow, ancestorChain, findProcessPortLookup, psListLister } from '../processlist.js';
+import { type CommandHostScanOptions, type PortLookup, type ProcessRow, ancestorChain, findProcessPortLookup, psListLister } from '../processlist.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeLaunchd } from '../supervisors/launchd.js';
 import { parseLsofF, isWriteLock } from './lsof.js';
 import { envFromPsE, parsePsCommands, startStamp } from './ps.js';
 
-export interface DarwinScanOptions {
-  /** Command runner for ps, lsof and launchctl. */
-  runner?: CommandRunner;
-  /** Timeout of each external command, ms (default 3000). */
-  timeoutMs?: number;
-  /** Homes to inspect even when no process names them (`--home`). */
-  extraHomes?: string[];
-  /** PID of the scanner (default process.pid). */
-  selfPid?: number;
-  /** Process table (default ps-list). */
-  listProcesses?: ProcessLister;
-  /** File access (default the real file system). */
-  files?: HostFiles;
+/** Options of scanDarwin: the shared command-host options plus the scanning user and the port lookup. */
+export interface DarwinScanOptions extends CommandHostScanOptions {
   /** UID of the scanning user (default process.getuid()). */
   uid?: number;
   /** Home directory of the scanning user (default os.homedir()). */
   homeDir?: string;
-  /** Host name in the snapshot (default os.hostname()). */
-  hostname?: string;
   /** Port lookup for web-UI gateways (default find-process). */
   findPort?: PortLookup;
 }

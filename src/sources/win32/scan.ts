@@ -17,23 +17,16 @@ import { isWebUiArgv, parseHermesArgv } from '../../core/argv.js';
 import { cleanPath, homeForProfile, rootOfHome } from '../../core/paths.js';
 import { isDesktopAppArgv } from '../../core/supervision.js';
 import { type HostFiles, activeProfilesOf, realHostFiles } from '../hostfiles.js';
-import { type ProcessLister, type ProcessRow, ancestorChain, psListLister } from '../processlist.js';
+import { type CommandHostScanOptions, type ProcessRow, ancestorChain, psListLister } from '../processlist.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeWindowsTasks } from '../supervisors/windows-task.js';
 import { type CimProcess, argvOfCommandLine, cimArgs, findLauncherStubs, parseCimJson } from './cim.js';
 import { launcherOf, windowsDefaultRoot, winPath } from './paths.js';
 
-export interface Win32ScanOptions {
-  runner?: CommandRunner;
-  timeoutMs?: number;
-  extraHomes?: string[];
-  selfPid?: number;
-  /** Process table (default ps-list). Used for the process count and to cross-check CIM. */
-  listProcesses?: ProcessLister;
-  files?: HostFiles;
+/** Options of scanWin32: the shared command-host options plus the scanner's environment. */
+export interface Win32ScanOptions extends CommandHostScanOptions {
   /** The scanner's environment (LOCALAPPDATA, USERPROFILE, HERMES_DATA_DIR_SUFFIX); default process.env. */
   env?: Record<string, string | undefined>;
-  hostname?: string;
 }
 
 /**
