@@ -11,27 +11,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, STANDIN_PYTHONPATH } from './harness/processes.js';
+import { REPO_ROOT, STANDIN_PYTHONPATH, until } from './harness/processes.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
 import { hasPython3, requireOrSkip } from './harness/skip.js';
 
 const avail = systemdAvailable();
 const CLI = path.join(REPO_ROOT, 'bin', 'hermes-doctor.js');
 const UNIT_DIR = '/run/systemd/system';
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function until<T>(fn: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}) and python3`, avail.ok && hasPython3()))('schedule --via systemd on a real systemd', () => {
   let ns: SystemdNs | null = null;

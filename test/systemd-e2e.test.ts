@@ -16,7 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
-import { REPO_ROOT, STANDIN_PYTHONPATH } from './harness/processes.js';
+import { REPO_ROOT, STANDIN_PYTHONPATH, until } from './harness/processes.js';
 import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 import { hasPython3, requireOrSkip } from './harness/skip.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
@@ -26,17 +26,6 @@ const CLI = path.join(REPO_ROOT, 'bin', 'hermes-doctor.js');
 const PY = '/usr/bin/python3';
 const builtCli = fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => Promise<T | null> | T | null, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function unitText(opts: { exec: string; env: Record<string, string>; workdir?: string; restartSec?: string }): string {
   return [

@@ -230,6 +230,23 @@ export function readJson(file: string): unknown {
 
 // --------------------------------------------------------------------------- waiting
 
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `fn` every `intervalMs` (default 100 ms) until it returns something other than null, and
+ * returns that; throws `timed out after … waiting for WHAT` after `timeoutMs`. Errors of `fn` propagate.
+ */
+export async function until<T>(fn: () => Promise<T | null> | T | null, timeoutMs: number, what: string, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
 export async function waitFor(
   predicate: () => boolean | Promise<boolean>,
   timeoutMs = 5000,

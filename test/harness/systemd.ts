@@ -29,6 +29,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from './processes.js';
 
 const SYSTEMD_BIN = '/lib/systemd/systemd';
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -400,8 +401,6 @@ function alive(pid: number): boolean {
     return false;
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
