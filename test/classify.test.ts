@@ -5,61 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify } from '../src/core/classify.js';
-import type { HomeRecord, HostSnapshot, ProcessRecord, SupervisorObservation, SystemdUnit } from '../src/types.js';
-
-function proc(pid: number, argv: string[], over: Partial<ProcessRecord> = {}): ProcessRecord {
-  return {
-    pid,
-    ppid: 1,
-    uid: 0,
-    startTicks: 1000 + pid,
-    startTime: null,
-    argv,
-    comm: 'python3',
-    exe: null,
-    cwd: null,
-    tty: null,
-    sid: pid,
-    pgid: pid,
-    cgroups: [{ hierarchy: 0, controllers: '', path: '/user.slice' }],
-    env: {},
-    handles: [],
-    visibility: { fd: 'ok', environ: 'ok', cgroup: 'ok' },
-    ...over,
-  };
-}
-
-function home(path: string, over: Partial<HomeRecord> = {}): HomeRecord {
-  const root = path.includes('/profiles/') ? path.slice(0, path.indexOf('/profiles/')) : path;
-  return {
-    path,
-    root,
-    profile: path.includes('/profiles/') ? path.slice(path.lastIndexOf('/') + 1) : 'default',
-    exists: true,
-    tombstoned: false,
-    launchdUnsupported: false,
-    pidFile: { path: `${path}/gateway.pid`, status: 'missing', pid: null, startTime: null },
-    stateFile: { path: `${path}/gateway_state.json`, status: 'missing', pid: null, startTime: null },
-    ...over,
-  };
-}
-
-function unit(over: Partial<SystemdUnit>): SystemdUnit {
-  return {
-    unit: 'hermes-gateway.service',
-    scope: 'system',
-    mainPid: 0,
-    controlGroup: '/system.slice/hermes-gateway.service',
-    activeState: 'active',
-    subState: 'running',
-    nRestarts: 0,
-    execStart: ['/venv/bin/python', '-m', 'hermes_cli.main', 'gateway', 'run'],
-    workingDirectory: '/root/.hermes',
-    hermesHome: '/root/.hermes',
-    fragmentPath: '/etc/systemd/system/hermes-gateway.service',
-    ...over,
-  };
-}
+import type { HomeRecord, HostSnapshot, ProcessRecord, SupervisorObservation } from '../src/types.js';
+import { home, proc, unit } from './harness/records.js';
 
 function snap(processes: ProcessRecord[], homes: HomeRecord[], supervisors: SupervisorObservation[] = []): HostSnapshot {
   return {
