@@ -13,8 +13,9 @@ import { recordedRunner } from '../src/sources/runner.js';
 import { cgroupUnit, missingUnitPaths, observeSystemd, parseSystemctlShow } from '../src/sources/supervisors/systemd.js';
 import { parseCgroup } from '../src/sources/linux/procfs.js';
 import { renderTable } from '../src/output/table.js';
-import type { CgroupLine, HomeRecord, HostSnapshot, ProcessRecord, SupervisorObservation } from '../src/types.js';
+import type { CgroupLine, HostSnapshot, ProcessRecord, SupervisorObservation } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
+import { home, proc as baseProc } from './harness/records.js';
 
 const FIX = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'systemd-user');
 const fx = (name: string) => fs.readFileSync(path.join(FIX, name), 'utf8');
@@ -57,22 +58,9 @@ async function observeUser(): Promise<SupervisorObservation> {
   }
 }
 
-function proc(pid: number, argv: string[], over: Partial<ProcessRecord> = {}): ProcessRecord {
-  return {
-    pid, ppid: 1, uid: 1000, startTicks: 1000 + pid, startTime: null, argv, comm: 'python', exe: null, cwd: null,
-    tty: null, sid: pid, pgid: pid, cgroups: [], env: {}, handles: [],
-    visibility: { fd: 'ok', environ: 'ok', cgroup: 'ok' }, ...over,
-  };
-}
-
-function home(p: string): HomeRecord {
-  const root = p.includes('/profiles/') ? p.slice(0, p.indexOf('/profiles/')) : p;
-  return {
-    path: p, root, profile: p.includes('/profiles/') ? p.slice(p.lastIndexOf('/') + 1) : 'default', exists: true, tombstoned: false, launchdUnsupported: false,
-    pidFile: { path: `${p}/gateway.pid`, status: 'missing', pid: null, startTime: null },
-    stateFile: { path: `${p}/gateway_state.json`, status: 'missing', pid: null, startTime: null },
-  };
-}
+/** A process of user 1000 with no cgroup lines unless given. */
+const proc = (pid: number, argv: string[], over: Partial<ProcessRecord> = {}): ProcessRecord =>
+  baseProc(pid, argv, { uid: 1000, comm: 'python', cgroups: [], ...over });
 
 function snapshot(processes: ProcessRecord[], systemd: SupervisorObservation): HostSnapshot {
   return {
