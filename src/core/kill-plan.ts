@@ -9,7 +9,7 @@
  * holders are never targets: they are refused with their (masked) command so a person decides.
  */
 import path from 'node:path';
-import type { HostSnapshot, ProcessVerdict, Report, Role, Verdict } from '../types.js';
+import type { HostSnapshot, KillAction, ProcessVerdict, Report, Role, Verdict } from '../types.js';
 import { KILLABLE_VERDICTS } from './classify.js';
 import { maskArgv, maskShapes } from './mask.js';
 import { FILES, rootOfHome } from './paths.js';
@@ -53,15 +53,11 @@ export interface KillTarget {
   owner: KillOwner | null;
 }
 
-/** A process the plan will not signal, and why. */
-export interface KillRefusal {
-  pid: number;
-  startTicks: number | null;
-  /** Masked argv (safe to print and log); empty when the PID was not in the scan. */
-  argv: string[];
-  verdict: Verdict | null;
-  role: Role | null;
-  hermesHome: string | null;
+/**
+ * A process the plan will not signal, and why. Its identity fields are those of a `KillAction`
+ * (masked argv, empty when the PID was not in the scan; start stamp null then).
+ */
+export interface KillRefusal extends Pick<KillAction, 'pid' | 'startTicks' | 'argv' | 'verdict' | 'role' | 'hermesHome'> {
   auditRoot: string | null;
   reasons: string[];
   /** Why it is not signalled, one sentence. */
