@@ -23,6 +23,7 @@ import path from 'node:path';
 import type { KillOwner, KillPlan, KillRefusal, KillTarget } from '../core/kill-plan.js';
 import { maskArgv, maskShapes } from '../core/mask.js';
 import { FILES } from '../core/paths.js';
+import { parseIdentityFile } from '../sources/homes.js';
 import type { KillAction, KillOutcome } from '../types.js';
 import { type AuditEntry, type AuditSink, fileAuditSink } from './audit-log.js';
 import type { AsyncProcessSignaller } from './signaller-async.js';
@@ -131,17 +132,12 @@ function sameArgv(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** pid of an identity-file record (JSON `{"pid": …}` or a legacy bare integer), or null. */
+/**
+ * pid of an identity-file record (JSON `{"pid": …}` or a legacy bare integer), or null; read with the
+ * scanner's own parser of gateway.pid (src/sources/homes.ts), so the kill step and the scan agree.
+ */
 export function recordPid(bytes: Buffer | null | undefined): number | null {
-  if (!bytes) return null;
-  try {
-    const v = JSON.parse(bytes.toString('utf8')) as unknown;
-    if (typeof v === 'number' && Number.isInteger(v)) return v;
-    if (v && typeof v === 'object' && Number.isInteger((v as { pid?: unknown }).pid)) return (v as { pid: number }).pid;
-  } catch {
-    /* corrupt */
-  }
-  return null;
+  return bytes ? parseIdentityFile('', bytes.toString('utf8'), 'pid').pid : null;
 }
 
 function baseAction(t: KillTarget | KillRefusal, outcome: KillOutcome, reason: string | null): KillAction {
@@ -358,7 +354,7 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
         notes.push(`could not restore ${file}: ${(err as Error).message}`);
       }
     }
-    if (a.restored.length > 0) notes.unshift(`PID ${t.pid} ${a.restored.length === 1 ? 'rewrote or removed' : 'rewrote or removed'} ${a.restored.map((f) => path.basename(f)).join(' and ')} on its way out: the owner's versions were put back`);
+    if (a.restored.length > 0) notes.unshift(`PID ${t.pid} rewrote or removed ${a.restored.map((f) => path.basename(f)).join(' and ')} on its way out: the owner's versions were put back`);
     const holders = lockHolders(path.join(t.hermesHome!, FILES.gatewayLock));
     a.ownerHoldsLock = holders === null ? null : holders.includes(owner.pid);
     if (a.ownerHoldsLock === false) notes.push(`owner PID ${owner.pid} no longer holds the flock on ${path.join(t.hermesHome!, FILES.gatewayLock)}`);
