@@ -31,7 +31,7 @@ export { scanDarwin, type DarwinScanOptions } from './sources/darwin/scan.js';
 export { scanWin32, type Win32ScanOptions } from './sources/win32/scan.js';
 export { type HostFiles, realHostFiles, rootedHostFiles } from './sources/hostfiles.js';
 export { type ProcessLister, type ProcessRow, type PortLookup, type CommandHostScanOptions } from './sources/processlist.js';
-export { type ProcessIdentity, type ProcessSignaller, type SignalOutcome } from './actions/signaller.js';
+export { type ProcessIdentity, type SignalOutcome } from './actions/signaller.js';
 export { type AsyncProcessSignaller } from './actions/signaller-async.js';
 export { windowsSignaller } from './actions/signaller-win32.js';
 export { darwinSignaller } from './actions/signaller-darwin.js';

@@ -1,9 +1,10 @@
 /**
- * The asynchronous variant of ProcessSignaller, for platforms whose identity probe is an external
- * command (macOS `ps`, Windows `Get-CimInstance`): the same method names, returning Promises.
+ * The signaller interface of every platform (Linux procfs + kill(2), macOS `ps` + kill(2), Windows CIM +
+ * taskkill). Asynchronous because the identity probe is an external command on macOS and Windows.
  */
 import type { ProcessIdentity, SignalOutcome } from './signaller.js';
 
+/** How the kill action reaches one process: identity right before each signal, then the signal. */
 export interface AsyncProcessSignaller {
   /** The identity of `pid` now, or null when it is gone. Rejects when it cannot be read (then nothing may be signalled). */
   identity(pid: number): Promise<ProcessIdentity | null>;

@@ -2,8 +2,7 @@
  * The Windows signaller: identity from `Get-CimInstance Win32_Process -Filter "ProcessId=N"`
  * (CreationDate → the same centisecond start stamp the scan records, CommandLine → argv), signals with
  * taskkill (Microsoft Learn, "taskkill"): `taskkill /PID N` asks the process to close, `taskkill /PID N /F`
- * forces it. Every Windows command is asynchronous here, so this is an {@link AsyncProcessSignaller}:
- * the same methods as ProcessSignaller, returning Promises.
+ * forces it. An {@link AsyncProcessSignaller}, like the Linux and macOS ones.
  *
  * taskkill exit codes and messages (English Windows 10/11): 0 SUCCESS; 128 `ERROR: The process "N" not
  * found.`; 1 with `Access is denied.`; 1 with `This process can only be terminated forcefully (with /F

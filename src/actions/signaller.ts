@@ -1,6 +1,7 @@
 /**
- * How the kill action reaches a process: read its identity (PID + start stamp + argv) right before
- * signalling, then signal it. One implementation per platform.
+ * What the kill action reads and gets back when it reaches a process. The signallers themselves
+ * (`AsyncProcessSignaller` in ./signaller-async.ts, one per platform) read the identity
+ * (PID + start stamp + argv) right before signalling, then signal.
  */
 
 /** A process's identity: `startTicks` is clock ticks since boot on Linux, a start stamp elsewhere (compared for equality). */
@@ -12,10 +13,3 @@ export interface ProcessIdentity {
 
 /** `sent`: delivered; `gone`: no such process; `eperm`: not allowed. */
 export type SignalOutcome = 'sent' | 'gone' | 'eperm';
-
-export interface ProcessSignaller {
-  /** The identity of `pid` now, or null when it is gone. */
-  identity(pid: number): ProcessIdentity | null;
-  /** `term` asks the process to stop (SIGTERM / taskkill), `kill` forces it (SIGKILL / taskkill /F). */
-  signal(pid: number, how: 'term' | 'kill'): SignalOutcome;
-}
