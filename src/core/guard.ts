@@ -17,7 +17,7 @@ import type { CgroupLine, ProcessVerdict, Report, Verdict } from '../types.js';
 import { parseHermesArgv, s6SuperviseSlot } from './argv.js';
 import { ACTIVE_PROFILE_SKIP_ENV } from './identify.js';
 import { cleanPath, homeForProfile, rootOfHome } from './paths.js';
-import type { HomeSupervisor } from './supervision.js';
+import { type HomeSupervisor, cgroupUnder, systemdCgroupPaths } from './supervision.js';
 
 /** JSON schema tag of `hermes-doctor guard --json`. */
 export const GUARD_SCHEMA = 'hermes-doctor.guard/v1';
@@ -83,11 +83,6 @@ export interface GuardDecision {
 const RIVAL_VERDICTS: ReadonlySet<Verdict> = new Set(['orphan', 'duplicate', 'ghost']);
 const JUDGED_SUBS = new Set(['run', 'restart', 'start']);
 
-/** Whether `cg` is `controlGroup` or below it. */
-function under(cg: string, controlGroup: string): boolean {
-  return !!controlGroup && controlGroup !== '/' && (cg === controlGroup || cg.startsWith(controlGroup + '/'));
-}
-
 /**
  * The supervisor the caller runs inside, with the proof, or null. Pure.
  *
@@ -95,9 +90,8 @@ function under(cg: string, controlGroup: string): boolean {
  * @param caller the guard's own cgroups and ancestry
  */
 export function callerInside(sup: HomeSupervisor, caller: GuardCaller): { kind: string; unit: string; via: string } | null {
-  const own = caller.cgroups.filter((c) => c.hierarchy === 0 || c.controllers === 'name=systemd').map((c) => c.path);
   if (sup.kind === 'systemd' && sup.controlGroup) {
-    const cg = own.find((p) => under(p, sup.controlGroup!));
+    const cg = systemdCgroupPaths(caller).find((p) => cgroupUnder(p, sup.controlGroup!));
     if (cg) return { kind: 'systemd', unit: sup.unit, via: `its cgroup ${cg} is in ${sup.controlGroup}` };
   }
   for (const a of caller.ancestors) {

@@ -13,7 +13,7 @@ import type { HostSnapshot, KillAction, ProcessVerdict, Report, Role, Verdict } 
 import { KILLABLE_VERDICTS } from './classify.js';
 import { maskArgv, maskShapes } from './mask.js';
 import { FILES, rootOfHome } from './paths.js';
-import { systemdCgroupPaths } from './supervision.js';
+import { cgroupUnder, systemdCgroupPaths } from './supervision.js';
 
 /** Options of a plan. */
 export interface KillPlanOptions {
@@ -83,8 +83,7 @@ export function owningUnitOfCgroup(cgPath: string): string | null {
  * user@1000.service; a Delegate= sub-cgroup of a service still belongs to the service).
  */
 function inUnitCgroup(cgroups: string[], unit: string, controlGroup: string): boolean {
-  if (!controlGroup || controlGroup === '/') return false;
-  return cgroups.some((cg) => (cg === controlGroup || cg.startsWith(controlGroup + '/')) && owningUnitOfCgroup(cg) === unit);
+  return cgroups.some((cg) => cgroupUnder(cg, controlGroup) && owningUnitOfCgroup(cg) === unit);
 }
 
 /** Hermes root for the audit log of a process. */

@@ -23,9 +23,14 @@ export interface HomeSupervisor {
   controlGroup?: string;
 }
 
-/** cgroup paths of a process in the hierarchies systemd uses (v2 `0::`, v1 `name=systemd`). */
-export function systemdCgroupPaths(p: ProcessRecord): string[] {
+/** cgroup paths of a process (or of the guard's caller) in the hierarchies systemd uses (v2 `0::`, v1 `name=systemd`). */
+export function systemdCgroupPaths(p: Pick<ProcessRecord, 'cgroups'>): string[] {
   return p.cgroups.filter((c) => c.hierarchy === 0 || c.controllers === 'name=systemd').map((c) => c.path);
+}
+
+/** Whether cgroup path `cg` is a unit's ControlGroup or below it; never for an empty or root (`/`) ControlGroup. */
+export function cgroupUnder(cg: string, controlGroup: string): boolean {
+  return !!controlGroup && controlGroup !== '/' && (cg === controlGroup || cg.startsWith(controlGroup + '/'));
 }
 
 /** The `hermes-worker-*.scope` a process sits in (any systemd hierarchy), or null. */
@@ -38,8 +43,7 @@ export function workerScope(p: ProcessRecord): string | null {
 }
 
 function inCgroup(p: ProcessRecord, controlGroup: string): boolean {
-  if (!controlGroup || controlGroup === '/') return false;
-  return systemdCgroupPaths(p).some((cg) => cg === controlGroup || cg.startsWith(controlGroup + '/'));
+  return systemdCgroupPaths(p).some((cg) => cgroupUnder(cg, controlGroup));
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Handle, HostSnapshot, LockRecord, ProcessRecord, ScanNote, Supervi
 import { parseHermesArgv } from '../../core/argv.js';
 import { defaultRoot, identify } from '../../core/identify.js';
 import { FILES, cleanPath, dispatcherLockPath, kanbanDbOfFile, rootOfHome } from '../../core/paths.js';
+import { systemdCgroupPaths } from '../../core/supervision.js';
 import { filterEnvironBlock } from '../environ.js';
 import { listProfileHomes, readActiveProfile, readHome } from '../homes.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
@@ -128,19 +129,12 @@ function readProcess(
   };
 }
 
-/** The system-scope systemd unit names found in a process's cgroups (v2 `0::` and v1 `name=systemd`). */
-export function unitsOfProcess(p: ProcessRecord): string[] {
-  return [...new Set(cgroupUnitsOfProcess(p).filter((u) => u.scope === 'system').map((u) => u.unit))];
-}
-
-/** Every systemd service (system or user scope) a process's cgroups name. */
+/** Every systemd service (system or user scope) a process's cgroups name (v2 `0::` and v1 `name=systemd`). */
 export function cgroupUnitsOfProcess(p: ProcessRecord): CgroupUnit[] {
   const out: CgroupUnit[] = [];
-  for (const c of p.cgroups) {
-    if (c.hierarchy === 0 || c.controllers === 'name=systemd') {
-      const u = cgroupUnit(c.path);
-      if (u && !out.some((x) => x.unit === u.unit && x.scope === u.scope)) out.push(u);
-    }
+  for (const cg of systemdCgroupPaths(p)) {
+    const u = cgroupUnit(cg);
+    if (u && !out.some((x) => x.unit === u.unit && x.scope === u.scope)) out.push(u);
   }
   return out;
 }
