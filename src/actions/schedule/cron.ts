@@ -65,18 +65,16 @@ export function isManagedLine(line: string): boolean {
   return line.trimEnd().endsWith(`# ${MANAGED_MARKER}`);
 }
 
-/** The crontab with our line replaced or added; every other line kept as it was, in order. */
-export function addToCrontab(existing: string, line: string): string {
-  const kept = existing.split('\n').filter((l) => !isManagedLine(l));
-  while (kept.length > 0 && kept[kept.length - 1] === '') kept.pop();
-  return [...kept, line].join('\n') + '\n';
-}
-
-/** The crontab without our line(s); other lines untouched. */
+/** The crontab without our line(s); other lines untouched, trailing blank lines dropped. */
 export function removeFromCrontab(existing: string): string {
   const kept = existing.split('\n').filter((l) => !isManagedLine(l));
   while (kept.length > 0 && kept[kept.length - 1] === '') kept.pop();
   return kept.length ? kept.join('\n') + '\n' : '';
+}
+
+/** The crontab with our line replaced or added at the end; every other line kept as it was, in order. */
+export function addToCrontab(existing: string, line: string): string {
+  return removeFromCrontab(existing) + line + '\n';
 }
 
 /** How to reach the user's crontab. */
