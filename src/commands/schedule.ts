@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { Program, ScheduleSpec } from '../actions/schedule/common.js';
 import type { SystemdScope } from '../actions/schedule/systemd.js';
+import { findOnPath } from '../sources/runner.js';
 import type { CommandContext } from './context.js';
 
 /** Schedulers. */
@@ -35,20 +36,6 @@ export interface ScheduleArgs {
   cli?: string;
 }
 
-function onPath(bin: string): string | null {
-  for (const d of (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/bin', '/usr/sbin', '/sbin'])) {
-    if (!d) continue;
-    const p = path.join(d, bin);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
-}
-
 /**
  * The scheduler this host has: launchd on macOS; systemd when it is PID 1 (/run/systemd/system,
  * sd_booted(3)): the system manager for root, the user manager otherwise; else cron when crontab exists.
@@ -58,7 +45,7 @@ function onPath(bin: string): string | null {
 export function defaultVia(platform: NodeJS.Platform = process.platform, uid = process.getuid ? process.getuid() : -1): Via {
   if (platform === 'darwin') return 'launchd';
   if (fs.existsSync('/run/systemd/system')) return uid === 0 ? 'systemd' : 'systemd-user';
-  if (onPath('crontab')) return 'cron';
+  if (findOnPath('crontab')) return 'cron';
   throw new Error('no scheduler found (no systemd running, no crontab on PATH): install cron (apt-get install cron) or pass --via');
 }
 
@@ -117,7 +104,7 @@ export async function runSchedule(args: ScheduleArgs, ctx: CommandContext): Prom
       const target = { runner: spawnRunner };
       if (args.action === 'remove') return out(await removeCron(target)), 0;
       const line = generateCronLine(spec, program, {
-        flock: onPath('flock') ?? '/usr/bin/flock',
+        flock: findOnPath('flock') ?? '/usr/bin/flock',
         lockFile: args['lock-file'] ? path.resolve(args['lock-file']) : defaultLockFile(uid, home),
         hostname: os.hostname(),
       });

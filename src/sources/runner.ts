@@ -5,6 +5,8 @@
  * Tests of platforms that cannot run here replace the runner with recorded outputs; nothing else changes.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 
 /** Outcome of one command. */
 export interface RunResult {
@@ -25,6 +27,24 @@ export interface RunOptions {
 
 /** Runs `file args…` and resolves with its outcome; never rejects. */
 export type CommandRunner = (file: string, args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
+
+/**
+ * The absolute path of an executable `name` in PATH (then /usr/bin, /bin, /usr/sbin, /sbin), or null.
+ * Checks with access(2) X_OK: no process is started.
+ */
+export function findOnPath(name: string, envPath: string = process.env.PATH ?? ''): string | null {
+  for (const d of envPath.split(':').concat(['/usr/bin', '/bin', '/usr/sbin', '/sbin'])) {
+    if (!d) continue;
+    const p = path.join(d, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}
 
 /** Default timeout of external commands, ms. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 3000;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { S6Slot, SupervisorObservation } from '../../types.js';
-import type { CommandRunner } from '../runner.js';
+import { type CommandRunner, findOnPath } from '../runner.js';
 
 /** Default scan directory of the official Hermes Docker image. */
 export const DEFAULT_S6_SCANDIR = '/run/service';
@@ -77,14 +77,10 @@ export async function observeS6(opts: S6Options): Promise<SupervisorObservation>
   const slots: S6Slot[] = [];
   let failures = 0;
   const svstat = (bin: string, dir: string) => opts.runner(bin, ['-o', 'up,wantedup,pid', dir], { timeoutMs: opts.timeoutMs });
-  // Every slot is asked at once (issue 8: one round trip instead of one per slot); when
-  // s6-svstat is not on PATH, s6-overlay's /command/s6-svstat is tried instead.
-  const answers = await Promise.all(
-    candidates.map(async (c) => {
-      const r = await svstat(opts.svstat ?? 's6-svstat', c.dir);
-      return r.error === 'ENOENT' && !opts.svstat ? svstat('/command/s6-svstat', c.dir) : r;
-    }),
-  );
+  // Every slot is asked at once (issue 8: one round trip instead of one per slot), with s6-svstat
+  // from PATH or else s6-overlay's /command/s6-svstat, chosen without starting a process.
+  const bin = opts.svstat ?? findOnPath('s6-svstat') ?? (fs.existsSync('/command/s6-svstat') ? '/command/s6-svstat' : 's6-svstat');
+  const answers = await Promise.all(candidates.map((c) => svstat(bin, c.dir)));
   for (const [i, c] of candidates.entries()) {
     const r = answers[i]!;
     const profile = c.run.profile ?? (c.name.startsWith('gateway-') ? c.name.slice('gateway-'.length) : null);
