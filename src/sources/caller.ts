@@ -4,6 +4,7 @@
  * are empty: the guard then judges by supervisor PIDs in the ancestry it cannot see, i.e. "outside".
  * Of the environment only the presence of INVOCATION_ID is recorded, never its value.
  */
+import { ancestorChain } from '../core/ancestry.js';
 import type { GuardCaller } from '../core/guard.js';
 import { readCgroup, readCmdline, readStat } from './linux/procfs.js';
 
@@ -18,14 +19,15 @@ export function readCaller(pid = process.pid, procRoot = '/proc', env: NodeJS.Pr
   if (process.platform !== 'linux' && procRoot === '/proc') return caller;
   const cg = readCgroup(pid, procRoot);
   if (cg.ok) caller.cgroups = cg.value;
-  const self = readStat(pid, procRoot);
-  let cur = self.ok ? self.value.ppid : 0;
-  for (let depth = 0; depth < 128 && cur > 0; depth++) {
-    const argv = readCmdline(cur, procRoot);
-    caller.ancestors.push({ pid: cur, argv: argv.ok ? argv.value : [] });
-    const st = readStat(cur, procRoot);
-    if (!st.ok) break;
-    cur = st.value.ppid;
-  }
+  const ppidOf = (p: number) => {
+    const st = readStat(p, procRoot);
+    return st.ok ? st.value.ppid : undefined;
+  };
+  caller.ancestors = ancestorChain(pid, ppidOf, 129)
+    .slice(1)
+    .map((p) => {
+      const argv = readCmdline(p, procRoot);
+      return { pid: p, argv: argv.ok ? argv.value : [] };
+    });
   return caller;
 }

@@ -41,24 +41,6 @@ export const findProcessPortLookup: PortLookup = async (port) => {
 };
 
 /**
- * The scanner's own PID and its ancestors, nearest first, for the kill action's never-signal list.
- *
- * @param selfPid the scanner's PID
- * @param ppidOf the parent of a PID from the process table, or undefined when the PID is not in it
- * @param max how many generations at the most (a loop in a recorded table must end)
- */
-export function ancestorChain(selfPid: number, ppidOf: (pid: number) => number | undefined, max = 64): number[] {
-  const chain: number[] = [];
-  for (let cur = selfPid; chain.length < max && cur > 0 && !chain.includes(cur); ) {
-    chain.push(cur);
-    const parent = ppidOf(cur);
-    if (parent === undefined) break;
-    cur = parent;
-  }
-  return chain;
-}
-
-/**
  * Options shared by the scanners that observe a host through commands and the portable process table
  * (macOS, Windows), so that recorded outputs can replace every part on Linux.
  */

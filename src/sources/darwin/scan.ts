@@ -13,7 +13,8 @@ import { isWebUiArgv, parseHermesArgv, splitCommandLine } from '../../core/argv.
 import { FILES, cleanPath, dispatcherLockPath, homeForProfile, isFileOfInterest, rootOfHome } from '../../core/paths.js';
 import { isDesktopAppArgv } from '../../core/supervision.js';
 import { type HostFiles, activeProfilesOf, realHostFiles } from '../hostfiles.js';
-import { type CommandHostScanOptions, type PortLookup, type ProcessRow, ancestorChain, findProcessPortLookup, psListLister } from '../processlist.js';
+import { type CommandHostScanOptions, type PortLookup, type ProcessRow, findProcessPortLookup, psListLister } from '../processlist.js';
+import { ancestorChain } from '../../core/ancestry.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeLaunchd } from '../supervisors/launchd.js';
 import { parseLsofF, isWriteLock } from './lsof.js';

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Handle, HostSnapshot, LockRecord, ProcessRecord, ScanNote, SupervisorObservation } from '../../types.js';
+import { ancestorChain } from '../../core/ancestry.js';
 import { parseHermesArgv } from '../../core/argv.js';
 import { defaultRoot, identify } from '../../core/identify.js';
 import { FILES, cleanPath, dispatcherLockPath, kanbanDbOfFile, rootOfHome } from '../../core/paths.js';
@@ -187,17 +188,6 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
     const rec = readProcess(c.pid, c.argv, c.links, c.fdVis, procRoot, bootTimeMs);
     if (rec) records.set(c.pid, rec);
   }
-  const ancestorsOf = (pid: number): number[] => {
-    const chain: number[] = [];
-    let cur = pid;
-    for (let i = 0; i < 64 && cur > 0; i++) {
-      const st = readStat(cur, procRoot);
-      if (!st.ok) break;
-      chain.push(cur);
-      cur = st.value.ppid;
-    }
-    return chain;
-  };
   for (const rec of [...records.values()]) {
     let ppid = rec.ppid;
     for (let depth = 0; depth < 64 && ppid > 1 && !records.has(ppid); depth++) {
@@ -353,7 +343,10 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
   }
 
   // The scanner and its ancestors are never targets.
-  const scannerPids = ancestorsOf(selfPid);
+  const scannerPids = ancestorChain(selfPid, (pid) => {
+    const st = readStat(pid, procRoot);
+    return st.ok ? st.value.ppid : undefined;
+  });
   for (const rec of records.values()) {
     if (rec.visibility.environ !== 'ok' && rec.visibility.environ !== 'gone' && parseHermesArgv(rec.argv)) {
       notes.push({ what: 'environ', pid: rec.pid, detail: `environment of PID ${rec.pid} not readable (${rec.visibility.environ})` });
