@@ -2,27 +2,28 @@
  * Pass 1 of the Linux scan: every process's cmdline and fd links, to find the candidates (Hermes
  * processes, holders of Hermes files). It is the part of a scan whose cost grows with the host (one
  * open/read/close, one readdir and one readlink per fd for every process); everything after it works
- * on the candidates only.
+ * on the candidates only. It runs on the main thread: a second thread was measured in issue 8 and gave
+ * no gain on a 2-core host, loaded or idle (docs/benchmark.md).
  */
-import fs from 'node:fs';
 import type { ProcessRecord } from '../../types.js';
 import { isWebUiArgv, parseHermesArgv, s6SuperviseSlot } from '../../core/argv.js';
 import { isFileOfInterest } from '../../core/paths.js';
 import { type FdLink, readCmdline, readFdLinks } from './procfs.js';
 
-const DELETED = ' (deleted)';
+/** What the kernel appends to the fd link of an unlinked file (proc(5), /proc/PID/fd). */
+export const DELETED = ' (deleted)';
 
 /** Every file of interest has one of these in its name (see isFileOfInterest): a cheap first test. */
 const INTEREST_HINT = /gateway|kanban\.db|\.dispatcher\.lock/;
 
+/** Whether an fd link points at a file a scan watches (identity, lock and kanban files, also deleted ones). */
+function isInterestingLink(l: FdLink): boolean {
+  return l.target.startsWith('/') && INTEREST_HINT.test(l.target) && isFileOfInterest(l.target.endsWith(DELETED) ? l.target.slice(0, -DELETED.length) : l.target);
+}
+
 /** The fd links that point at files a scan watches (identity, lock and kanban files, also deleted ones). */
 export function interestingLinks(links: FdLink[]): FdLink[] {
-  return links.filter(
-    (l) =>
-      l.target.startsWith('/') &&
-      INTEREST_HINT.test(l.target) &&
-      isFileOfInterest(l.target.endsWith(DELETED) ? l.target.slice(0, -DELETED.length) : l.target),
-  );
+  return links.filter(isInterestingLink);
 }
 
 /**
@@ -34,7 +35,7 @@ const CANDIDATE_HINT = /hermes|gateway/i;
 /** True when an argv is a Hermes process, the web UI, or the s6-supervise of a gateway slot. */
 export function isCandidateArgv(argv: string[]): boolean {
   if (argv.length === 0) return false;
-  if (!CANDIDATE_HINT.test(argv.join('\0'))) return false;
+  if (!argv.some((a) => CANDIDATE_HINT.test(a))) return false;
   if (parseHermesArgv(argv)) return true;
   if (isWebUiArgv(argv)) return true;
   const slot = s6SuperviseSlot(argv);
@@ -52,7 +53,7 @@ export interface Pass1Entry {
   fdError: string | null;
   /** A candidate: a Hermes argv, or an fd on a file of interest. */
   candidate: boolean;
-  /** All fd links, kept for candidates only (null otherwise, or when not readable). */
+  /** The fd links on files of interest, kept for candidates only (null otherwise, or when not readable). */
   links: FdLink[] | null;
 }
 
@@ -63,23 +64,13 @@ export function readPass1(pid: number, procRoot: string): Pass1Entry {
   const argv = cmd.value;
   const fds = readFdLinks(pid, procRoot);
   const links = fds.ok ? fds.value : null;
-  const candidate = isCandidateArgv(argv) || (links !== null && interestingLinks(links).length > 0);
+  const candidate = isCandidateArgv(argv) || (links !== null && links.some(isInterestingLink));
   return {
     pid,
     argv,
     fdVis: fds.ok ? 'ok' : fds.why,
     fdError: fds.ok ? null : fds.error,
     candidate,
-    links: candidate ? links : null,
+    links: candidate && links ? interestingLinks(links) : null,
   };
-}
-
-/**
- * Runs pass 1 over `pids` on this thread. (A second thread was measured in issue 8 and gave no gain on
- * a 2-core host, loaded or idle: docs/benchmark.md.)
- *
- * @returns one entry per PID, in the order of `pids`
- */
-export function runPass1(pids: number[], procRoot: string): Pass1Entry[] {
-  return pids.map((pid) => readPass1(pid, procRoot));
 }

@@ -19,7 +19,7 @@ import { listProfileHomes, readActiveProfile, readHome } from '../homes.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeS6 } from '../supervisors/s6.js';
 import { type CgroupUnit, cgroupUnit, observeSystemd } from '../supervisors/systemd.js';
-import { interestingLinks, runPass1 } from './pass1.js';
+import { DELETED, interestingLinks, readPass1 } from './pass1.js';
 import {
   type FdLink,
   devMajorMinor,
@@ -60,7 +60,6 @@ export interface LinuxScanOptions {
   userRuntimeRoot?: string;
 }
 
-const DELETED = ' (deleted)';
 
 /** Parses /etc/passwd (passwd(5)) into UID → home directory. */
 export function parsePasswd(text: string): Record<string, string> {
@@ -171,8 +170,7 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
   const argvOf = new Map<number, string[]>();
   const records = new Map<number, ProcessRecord>();
   const candidates: { pid: number; argv: string[]; links: FdLink[] | null; fdVis: ProcessRecord['visibility']['fd'] }[] = [];
-  // On a big host the reads run on two threads (./pass1.ts); entries come back in `pids` order.
-  for (const e of runPass1(pids, procRoot)) {
+  for (const e of pids.map((pid) => readPass1(pid, procRoot))) {
     const { pid, argv } = e;
     if (argv === null) continue; // left mid-scan, or unreadable cmdline (kernel threads read as empty)
     argvOf.set(pid, argv);
