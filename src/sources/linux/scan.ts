@@ -61,14 +61,18 @@ export interface LinuxScanOptions {
 }
 
 
-/** Parses /etc/passwd (passwd(5)) into UID → home directory. */
-export function parsePasswd(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
+/** Parses /etc/passwd (passwd(5)): UID → home directory and UID → user name (the first line of a UID wins). */
+export function parsePasswd(text: string): { homes: Record<string, string>; names: Record<string, string> } {
+  const homes: Record<string, string> = {};
+  const names: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const f = line.split(':');
-    if (f.length >= 6 && /^\d+$/.test(f[2]!)) out[f[2]!] ??= f[5]!;
+    if (f.length >= 6 && /^\d+$/.test(f[2]!)) {
+      homes[f[2]!] ??= f[5]!;
+      names[f[2]!] ??= f[0]!;
+    }
   }
-  return out;
+  return { homes, names };
 }
 
 function argvOrEmpty(pid: number, procRoot: string): string[] {
@@ -139,16 +143,6 @@ export function cgroupUnitsOfProcess(p: ProcessRecord): CgroupUnit[] {
   return out;
 }
 
-/** Parses /etc/passwd (passwd(5)) into UID → user name. */
-export function parsePasswdNames(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length >= 6 && /^\d+$/.test(f[2]!)) out[f[2]!] ??= f[0]!;
-  }
-  return out;
-}
-
 /**
  * Scans this Linux host. Never throws for a vanished or unreadable process; a missing or hanging
  * supervisor tool makes that supervisor `unknown`.
@@ -203,8 +197,7 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
   let userNames: Record<string, string> = {};
   try {
     const passwd = fs.readFileSync(opts.passwdFile ?? '/etc/passwd', 'utf8');
-    userHomes = parsePasswd(passwd);
-    userNames = parsePasswdNames(passwd);
+    ({ homes: userHomes, names: userNames } = parsePasswd(passwd));
   } catch {
     notes.push({ what: 'passwd', detail: 'cannot read /etc/passwd: default roots of processes without HOME are unknown' });
   }
