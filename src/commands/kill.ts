@@ -8,17 +8,16 @@
  * plan and signals nothing.
  */
 import readline from 'node:readline';
-import type { Argv } from 'yargs';
 import { type KillPlan, planKill } from '../core/kill-plan.js';
 import { maskArgv } from '../core/mask.js';
 import { renderJson } from '../output/json.js';
 import { colorWanted, renderTable } from '../output/table.js';
-import { type KillAction, ExitCode, type HostSnapshot, type Report } from '../types.js';
+import { type KillAction, ExitCode, type Report } from '../types.js';
 import { type KillOptions, type KillProgress, executeKillPlan, killedCount, plannedActions, platformKillDeps } from '../actions/kill.js';
 import type { CommandContext } from './context.js';
-import { emitReport, usesMonitoring } from './monitoring.js';
+import { emitReport } from './monitoring.js';
+import { usesMonitoring } from './monitoring-args.js';
 import { type OrphansArgs, scanWithSnapshot } from './orphans.js';
-export { killOptions } from './kill-options.js';
 
 /** The kill options, as yargs parses them. */
 export interface KillArgs {
@@ -40,8 +39,6 @@ export interface KillContext {
   /** Overrides of the platform's signaller, audit sink, lock reader, clock… */
   kill?: Partial<KillOptions>;
 }
-
-
 
 const cmd = (argv: string[]) => {
   const s = maskArgv(argv).join(' ');

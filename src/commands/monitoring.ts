@@ -29,11 +29,6 @@ export interface MonitoringArgs {
   'all-users'?: boolean;
 }
 
-export { monitoringOptions } from './monitoring-args.js';
-
-// In its own light module so that a plain scan need not load this one (issue 8).
-export { usesMonitoring } from './monitoring-args.js';
-
 /**
  * Classifies a snapshot file with the same filters as a live run. The UID filter is the snapshot's
  * scanner UID (as a live run on that host would have used), unless --all-users or the scan ran as root.

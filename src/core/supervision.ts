@@ -264,6 +264,11 @@ export function isDesktopAppArgv(argv: readonly string[]): boolean {
   return /^electron(\.exe)?$/.test(base) && argv.some((a) => /hermes/i.test(a) && /desktop/i.test(a));
 }
 
+/** A process of interest by argv alone off Linux (macOS, Windows scans): Hermes, the web UI, the Desktop app. */
+export function isHermesOrAppArgv(argv: string[]): boolean {
+  return argv.length > 0 && (parseHermesArgv(argv) !== null || isWebUiArgv(argv) || isDesktopAppArgv(argv));
+}
+
 /** The environment signature of a gateway spawned by the web UI (reference §6.3): a port variable and API_SERVER_ENABLED=1. */
 export function hasWebUiGatewayEnv(p: ProcessRecord): boolean {
   return (p.env.GATEWAY_PORT !== undefined || p.env.HERMES_GATEWAY_PORT !== undefined) && p.env.API_SERVER_ENABLED === '1';

@@ -9,13 +9,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Handle, HomeRecord, HostSnapshot, LockRecord, PortHolder, ProcessRecord, ScanNote } from '../../types.js';
-import { isWebUiArgv, parseHermesArgv, splitCommandLine } from '../../core/argv.js';
+import { parseHermesArgv, splitCommandLine } from '../../core/argv.js';
 import { FILES, cleanPath, dispatcherLockPath, homeForProfile, isFileOfInterest, rootOfHome } from '../../core/paths.js';
-import { isDesktopAppArgv } from '../../core/supervision.js';
-import { type HostFiles, activeProfilesOf, realHostFiles } from '../hostfiles.js';
+import { isHermesOrAppArgv } from '../../core/supervision.js';
+import { activeProfilesOf, realHostFiles } from '../hostfiles.js';
 import { type CommandHostScanOptions, type PortLookup, type ProcessRow, findProcessPortLookup, psListLister } from '../processlist.js';
 import { ancestorChain } from '../../core/ancestry.js';
-import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeLaunchd } from '../supervisors/launchd.js';
 import { parseLsofF, isWriteLock } from './lsof.js';
 import { envFromPsE, parsePsCommands, startStamp } from './ps.js';
@@ -33,10 +33,6 @@ export interface DarwinScanOptions extends CommandHostScanOptions {
 /** Ports a web-UI-managed gateway is given in its environment (reference §6.3). */
 export const PORT_VARIABLES = ['GATEWAY_PORT', 'HERMES_GATEWAY_PORT'] as const;
 
-/** A process of interest by argv alone: Hermes, the web UI, the Desktop app. */
-export function isCandidateArgv(argv: string[]): boolean {
-  return argv.length > 0 && (parseHermesArgv(argv) !== null || isWebUiArgv(argv) || isDesktopAppArgv(argv));
-}
 
 export { startStamp } from './ps.js';
 
@@ -140,7 +136,7 @@ export async function scanDarwin(opts: DarwinScanOptions = {}): Promise<HostSnap
     return r;
   };
   const allPids = new Set([...rows.keys(), ...cmdOf.keys()]);
-  for (const pid of allPids) if (isCandidateArgv(argvOf(pid))) add(pid);
+  for (const pid of allPids) if (isHermesOrAppArgv(argvOf(pid))) add(pid);
 
   // launchd.
   const launchd = await observeLaunchd({ runner, timeoutMs, uid });

@@ -13,13 +13,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { HostSnapshot, ProcessRecord, ScanNote } from '../../types.js';
-import { isWebUiArgv, parseHermesArgv } from '../../core/argv.js';
+import { parseHermesArgv } from '../../core/argv.js';
 import { cleanPath, homeForProfile, rootOfHome } from '../../core/paths.js';
-import { isDesktopAppArgv } from '../../core/supervision.js';
-import { type HostFiles, activeProfilesOf, realHostFiles } from '../hostfiles.js';
+import { isHermesOrAppArgv } from '../../core/supervision.js';
+import { activeProfilesOf, realHostFiles } from '../hostfiles.js';
 import { type CommandHostScanOptions, type ProcessRow, psListLister } from '../processlist.js';
 import { ancestorChain } from '../../core/ancestry.js';
-import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeWindowsTasks } from '../supervisors/windows-task.js';
 import { type CimProcess, argvOfCommandLine, cimArgs, findLauncherStubs, parseCimJson } from './cim.js';
 import { launcherOf, windowsDefaultRoot, winPath } from './paths.js';
@@ -115,7 +115,7 @@ export async function scanWin32(opts: Win32ScanOptions = {}): Promise<HostSnapsh
   };
   for (const r of parsed.rows) {
     const argv = argvOfCommandLine(r.commandLine);
-    if (argv.length > 0 && (parseHermesArgv(argv) || isWebUiArgv(argv) || isDesktopAppArgv(argv))) add(r.pid);
+    if (isHermesOrAppArgv(argv)) add(r.pid);
   }
   for (const rec of [...records.values()]) {
     let ppid = rec.ppid;
