@@ -4,9 +4,8 @@
  * equals the one the scan recorded), signals with kill(2) through process.kill. Asynchronous because the
  * identity probe is an external command: an {@link AsyncProcessSignaller}.
  */
-import { splitCommandLine } from '../core/argv.js';
 import { type CommandRunner, execRunner } from '../sources/runner.js';
-import { startStamp } from '../sources/darwin/ps.js';
+import { argvOfPsCommand, startStamp } from '../sources/darwin/ps.js';
 import { type AsyncProcessSignaller, type KillFn, posixSignal } from './signaller-async.js';
 
 export type { KillFn };
@@ -33,7 +32,7 @@ export function darwinSignaller(runner: CommandRunner = execRunner, kill: KillFn
       if (r.code === 1 && r.stdout.trim() === '') return null;
       const parsed = r.code === 0 ? parseLstartCommand(r.stdout.split('\n')[0] ?? '') : null;
       if (!parsed) throw new Error(`cannot read the identity of PID ${pid}: ps answered ${JSON.stringify(r.stdout.slice(0, 80))} (exit ${r.code})`);
-      return { pid, startTicks: startStamp(parsed.start), argv: splitCommandLine(parsed.command).map((x) => x.replace(/^["']|["']$/g, '')) };
+      return { pid, startTicks: startStamp(parsed.start), argv: argvOfPsCommand(parsed.command) };
     },
     async signal(pid, how) {
       return posixSignal(self, kill, pid, how);

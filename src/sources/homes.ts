@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HomeRecord, IdentityFile } from '../types.js';
-import { FILES, cleanPath, profileOfHome, rootOfHome, tombstonePath } from '../core/paths.js';
+import { FILES, PROFILE_RE, cleanPath, profileOfHome, rootOfHome, tombstonePath } from '../core/paths.js';
 
 /** Largest identity file read, bytes; anything bigger is reported corrupt. */
 const MAX_IDENTITY_BYTES = 256 * 1024;
@@ -108,7 +108,7 @@ export function listProfileHomes(root: string): string[] {
   try {
     return fs
       .readdirSync(path.join(root, 'profiles'), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && /^[a-z0-9][a-z0-9_-]{0,63}$/.test(d.name))
+      .filter((d) => d.isDirectory() && PROFILE_RE.test(d.name))
       .map((d) => path.join(root, 'profiles', d.name));
   } catch {
     return [];
@@ -122,7 +122,7 @@ export function listProfileHomes(root: string): string[] {
 export function readActiveProfile(root: string): string | null {
   try {
     const name = fs.readFileSync(path.join(root, 'active_profile'), 'utf8').trim();
-    return name && name !== 'default' && /^[a-z0-9][a-z0-9_-]{0,63}$/.test(name) ? name : null;
+    return name && name !== 'default' && PROFILE_RE.test(name) ? name : null;
   } catch {
     return null;
   }

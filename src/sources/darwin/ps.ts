@@ -6,6 +6,7 @@
  *   words), which ps shows only for the caller's own processes (Hermes scans with `ps -A eww`, reference §1.5).
  * The environment is filtered through ENV_ALLOWLIST as soon as it is split; nothing else is kept.
  */
+import { splitCommandLine } from '../../core/argv.js';
 import { filterEnvironRecord } from '../environ.js';
 
 /** One parsed line of `ps -o pid=,tty=,command=`. */
@@ -68,4 +69,13 @@ export function envFromPsE(withEnv: string, bare: string): Record<string, string
 /** Start stamp off Linux: centiseconds since the epoch (Hermes writes `round(create_time*100)` there, reference §2.1). */
 export function startStamp(d: Date | undefined): number {
   return d && !Number.isNaN(d.getTime()) ? Math.round(d.getTime() / 10) : 0;
+}
+
+/**
+ * argv of a `ps -o command=` text (macOS ps(1) prints argv joined by spaces, without quoting): split like a
+ * shell line, with a leading and a trailing quote of each word removed. Used by the scan and the signaller,
+ * so both see the same argv.
+ */
+export function argvOfPsCommand(command: string): string[] {
+  return splitCommandLine(command).map((x) => x.replace(/^["']|["']$/g, ''));
 }

@@ -9,7 +9,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Handle, HomeRecord, HostSnapshot, LockRecord, PortHolder, ProcessRecord, ScanNote } from '../../types.js';
-import { parseHermesArgv, splitCommandLine } from '../../core/argv.js';
+import { parseHermesArgv } from '../../core/argv.js';
 import { FILES, cleanPath, dispatcherLockPath, homeForProfile, isFileOfInterest, rootOfHome } from '../../core/paths.js';
 import { isHermesOrAppArgv } from '../../core/supervision.js';
 import { activeProfilesOf, realHostFiles } from '../hostfiles.js';
@@ -18,7 +18,7 @@ import { ancestorChain } from '../../core/ancestry.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeLaunchd } from '../supervisors/launchd.js';
 import { parseLsofF, isWriteLock } from './lsof.js';
-import { envFromPsE, parsePsCommands, startStamp } from './ps.js';
+import { argvOfPsCommand, envFromPsE, parsePsCommands, startStamp } from './ps.js';
 
 /** Options of scanDarwin: the shared command-host options plus the scanning user and the port lookup. */
 export interface DarwinScanOptions extends CommandHostScanOptions {
@@ -34,7 +34,6 @@ export interface DarwinScanOptions extends CommandHostScanOptions {
 export const PORT_VARIABLES = ['GATEWAY_PORT', 'HERMES_GATEWAY_PORT'] as const;
 
 
-export { startStamp } from './ps.js';
 
 /** Every file of interest of the homes and kanban roots in sight (what lsof is asked about). */
 export function filesOfInterest(homes: Iterable<string>, roots: Iterable<string>): string[] {
@@ -91,7 +90,7 @@ export async function scanDarwin(opts: DarwinScanOptions = {}): Promise<HostSnap
   const envRows = !withEnv.error && withEnv.code === 0 ? parsePsCommands(withEnv.stdout, false).rows : null;
   if (!envRows) notes.push({ what: 'environ', detail: `ps -E failed (${withEnv.error ?? `exit ${withEnv.code}`}); environments unknown` });
 
-  const argvOf = (pid: number) => splitCommandLine(cmdOf.get(pid)?.command ?? '').map((x) => x.replace(/^["']|["']$/g, ''));
+  const argvOf = (pid: number) => argvOfPsCommand(cmdOf.get(pid)?.command ?? '');
   const records = new Map<number, ProcessRecord>();
   const makeRecord = (pid: number): ProcessRecord | null => {
     const row = rows.get(pid);

@@ -82,11 +82,6 @@ export function parseUnitList(text: string): string[] {
   return out;
 }
 
-/** The unit a cgroup path belongs to: the last `*.service` component (`/system.slice/x.service` → `x.service`). */
-export function unitOfCgroupPath(cgPath: string): string | null {
-  return cgroupUnit(cgPath)?.unit ?? null;
-}
-
 /** A cgroup path read as systemd lays it out (systemd.special(7), systemd.slice(5)). */
 export interface CgroupUnit {
   /** The innermost `*.service` (never the user manager `user@UID.service` itself). */
@@ -120,12 +115,6 @@ export function cgroupUnit(cgPath: string): CgroupUnit | null {
     if (p.endsWith('.service')) return managerAt >= 0 ? { unit: p, scope: 'user', uid: userUid! } : { unit: p, scope: 'system' };
   }
   return null;
-}
-
-/** The transient scope a process sits in when it is a Hermes tool worker (`hermes-worker-*.scope`, reference §3.1), else null. */
-export function workerScopeOf(cgPath: string): string | null {
-  const last = cgPath.split('/').filter(Boolean).pop() ?? '';
-  return /^hermes-worker-.*\.scope$/.test(last) ? last : null;
 }
 
 export interface SystemdOptions {
@@ -186,23 +175,24 @@ async function observeManager(
     opts.runner(bin, [...m, 'list-units', '--all', '--plain', '--no-legend', '--no-pager', '--type=service', 'hermes*'], t),
     opts.runner(bin, [...m, 'list-unit-files', '--plain', '--no-legend', '--no-pager', '--type=service', 'hermes*'], t),
   ]);
+  const sc = ['systemctl', ...m].join(' ');
   for (const r of [loaded, files]) {
-    if (r.error) return { units: [], error: `systemctl ${m.join(' ')} failed: ${r.error}`.replace('  ', ' ') };
+    if (r.error) return { units: [], error: `${sc} failed: ${r.error}` };
   }
   if (scope === 'user' && loaded.code !== 0 && files.code !== 0) {
-    return { units: [], error: `systemctl ${m.join(' ')} failed: exit ${loaded.code}: ${loaded.stderr.trim().slice(0, 200)}` };
+    return { units: [], error: `${sc} failed: exit ${loaded.code}: ${loaded.stderr.trim().slice(0, 200)}` };
   }
   const names = new Set([...parseUnitList(loaded.stdout), ...parseUnitList(files.stdout), ...extraUnits]);
   if (names.size === 0) return { units: [], error: null };
   const args = [...m, 'show', '--no-pager', ...SYSTEMD_PROPS.map((p) => `--property=${p}`), ...[...names].sort()];
   const shown = await opts.runner(bin, args, t);
   if (shown.error || shown.code !== 0) {
-    return { units: [], error: `systemctl ${[...m, 'show'].join(' ')} failed: ${shown.error ?? `exit ${shown.code}: ${shown.stderr.trim().slice(0, 200)}`}` };
+    return { units: [], error: `${sc} show failed: ${shown.error ?? `exit ${shown.code}: ${shown.stderr.trim().slice(0, 200)}`}` };
   }
   const exists = opts.pathExists ?? ((p: string) => fs.existsSync(p));
   const units = parseSystemctlShow(shown.stdout, scope, uid);
+  const name = uid !== undefined ? opts.userNames?.[String(uid)] : undefined;
   for (const u of units) {
-    const name = uid !== undefined ? opts.userNames?.[String(uid)] : undefined;
     if (name) u.userName = name;
     const missing = missingUnitPaths(u, exists);
     if (missing.length > 0) u.missingPaths = missing;

@@ -81,15 +81,15 @@ export function parseCimJson(text: string): { rows: CimProcess[]; bad: number } 
       bad++;
       continue;
     }
-    const created = typeof o.Created === 'string' ? o.Created : null;
+    const stamp = stampOfCreated(typeof o.Created === 'string' ? o.Created : null);
     rows.push({
       pid,
       ppid: typeof o.ParentProcessId === 'number' ? o.ParentProcessId : 0,
       name: typeof o.Name === 'string' ? o.Name : '',
       exe: typeof o.ExecutablePath === 'string' ? o.ExecutablePath : null,
       commandLine: typeof o.CommandLine === 'string' ? o.CommandLine : null,
-      startStamp: stampOfCreated(created),
-      created: created && stampOfCreated(created) ? new Date(stampOfCreated(created) * 10).toISOString() : null,
+      startStamp: stamp,
+      created: stamp ? new Date(stamp * 10).toISOString() : null,
     });
   }
   return { rows, bad };
