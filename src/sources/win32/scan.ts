@@ -59,12 +59,13 @@ export async function scanWin32(opts: Win32ScanOptions = {}): Promise<HostSnapsh
   if (parsed.bad > 0) notes.push({ what: 'proc', detail: `${parsed.bad} Win32_Process row(s) without a ProcessId skipped` });
   const stubs = findLauncherStubs(parsed.rows);
   const all = new Map<number, CimProcess>(parsed.rows.map((r) => [r.pid, r]));
+  const stubOfChild = new Map([...stubs].map(([stub, child]) => [child, stub]));
   const defaultRoot = windowsDefaultRoot(env);
   if (!defaultRoot) notes.push({ what: 'home', detail: 'neither LOCALAPPDATA nor USERPROFILE is set: the default Hermes root is unknown' });
 
   const toRecord = (r: CimProcess): ProcessRecord => {
-    const stubChild = [...stubs.entries()].find(([, child]) => child === r.pid);
-    const stub = stubChild ? all.get(stubChild[0]) : undefined;
+    const stubPid = stubOfChild.get(r.pid);
+    const stub = stubPid !== undefined ? all.get(stubPid) : undefined;
     const rec: ProcessRecord = {
       pid: r.pid,
       ppid: stub ? stub.ppid : r.ppid,
