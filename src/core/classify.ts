@@ -45,6 +45,8 @@ interface Subject {
   sup: SupervisorRef | null;
   verdict?: Verdict;
   reasons: string[];
+  /** For a ghost left by a web UI or Desktop app that is gone: the reason that says so. */
+  abandoned?: string;
 }
 
 const TARGET_VERDICTS: ReadonlySet<Verdict> = new Set(['orphan', 'duplicate', 'ghost']);
@@ -167,7 +169,8 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     const gone = abandonedBy(s.rec, snap, byPid);
     if (gone) {
       s.verdict = 'ghost';
-      s.reasons.push(`managed by the ${gone.kind === 'desktop' ? 'Desktop app' : 'web UI'}, which is gone: ${gone.via}`);
+      s.abandoned = `managed by the ${gone.kind === 'desktop' ? 'Desktop app' : 'web UI'}, which is gone: ${gone.via}`;
+      s.reasons.push(s.abandoned);
       continue;
     }
     if (unknownKinds.length > 0) {
@@ -399,8 +402,8 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
           severity: 'warning',
           code: 'GHOST_GATEWAY',
           pid,
-          message: s.reasons.some((r) => r.startsWith('managed by the '))
-            ? `${what} was started by an app that is gone; nothing will stop it (${s.reasons.find((r) => r.startsWith('managed by the '))}).`
+          message: s.abandoned
+            ? `${what} was started by an app that is gone; nothing will stop it (${s.abandoned}).`
             : `${what} serves deleted profile ${s.id.profile} (${s.id.hermesHome}).${respawn}`,
           remedy:
             s.sup?.kind === 'systemd'

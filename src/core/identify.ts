@@ -162,20 +162,14 @@ export function identify(proc: ProcessRecord, ctx: IdentifyContext): Identity {
     }
   }
   if (lockHomes.length === 1) {
+    // The held lock is proof; argv and env are inference (active_profile can move a process).
     const lockHome = cleanPath(lockHomes[0]!);
-    if (!hermesHome) {
+    if (hermesHome && lockHome !== hermesHome) conflicts.push(`${homeSource} gives ${hermesHome} but the process has ${lockHome}/gateway.lock open`);
+    if (lockHome !== hermesHome) {
       hermesHome = lockHome;
       homeSource = 'fd on gateway.lock';
-      homeGuessed = false;
-    } else if (lockHome !== hermesHome) {
-      // The held lock is proof; argv and env are inference (active_profile can move a process).
-      conflicts.push(`${homeSource} gives ${hermesHome} but the process has ${lockHome}/gateway.lock open`);
-      hermesHome = lockHome;
-      homeSource = 'fd on gateway.lock';
-      homeGuessed = false;
-    } else {
-      homeGuessed = false;
     }
+    homeGuessed = false;
   }
   if (!hermesHome && !homeUnknownWhy && role && role !== 'stray-holder' && role !== 'web-ui') {
     homeUnknownWhy =
