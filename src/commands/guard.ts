@@ -18,11 +18,10 @@ import { supervisorsByHome } from '../core/supervision.js';
 import { colorWanted } from '../output/color.js';
 import { readCaller } from '../sources/caller.js';
 import { readActiveProfile } from '../sources/homes.js';
-import { scanHost } from '../sources/index.js';
 import type { HostSnapshot } from '../types.js';
 import type { CommandContext } from './context.js';
 import type { GuardArgs } from './guard-command.js';
-
+import { scanFor } from './orphans.js';
 
 /** Exit code of a usage error. */
 const EXIT_USAGE = 3;
@@ -56,12 +55,7 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
     userHome: passwdHome(),
     activeProfile: readActiveProfile,
   });
-  const snap = await scanHost({
-    ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
-    extraHomes: [target.home],
-    timeoutMs: args.timeout,
-    ...ctx.scan,
-  });
+  const snap = await scanFor({ ...args, home: [target.home] }, ctx);
   const report = classify(snap);
   const ids = new Map(snap.processes.map((p) => [p.pid, identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} })]));
   const byHome = supervisorsByHome(snap, (pid) => ids.get(pid)?.hermesHome ?? null);

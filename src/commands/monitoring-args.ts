@@ -1,8 +1,22 @@
 /**
- * Whether a run of `orphans` needs the monitoring module (./monitoring.ts). Kept apart so that a plain
- * scan does not load that module and the table renderer it imports (issue 8).
+ * Whether a run of `orphans` needs the monitoring module (./monitoring.ts), and the report filters a
+ * live run and a `--from` run share. Kept apart so that a plain scan does not load that module and the
+ * table renderer it imports (issue 8).
  */
 import type { Argv } from 'yargs';
+import type { ClassifyOptions } from '../core/classify.js';
+
+/**
+ * The report filters of `--home`, `--profile` and `--all-users`: the processes of `uid` only, unless
+ * --all-users, or `uid` is root (0) or unknown (< 0).
+ */
+export function reportFilters(args: { home?: string[]; profile?: string[]; 'all-users'?: boolean }, uid: number): ClassifyOptions {
+  return {
+    ...(args.home ? { homes: args.home } : {}),
+    ...(args.profile ? { profiles: args.profile } : {}),
+    uids: args['all-users'] || uid <= 0 ? null : [uid],
+  };
+}
 
 /** The monitoring options that decide whether ./monitoring.ts is needed. */
 export interface MonitoringSwitches {

@@ -12,6 +12,7 @@ import { writeTextfile } from '../output/textfile.js';
 import { readSnapshotFile } from '../sources/snapshot-file.js';
 import { ExitCode, type Report } from '../types.js';
 import type { CommandContext } from './context.js';
+import { reportFilters } from './monitoring-args.js';
 
 /** Output formats of `orphans`. */
 export type OutputFormat = 'table' | 'json' | 'prometheus';
@@ -39,11 +40,7 @@ export function classifyFromFile(args: MonitoringArgs & { from: string }): Repor
   // A snapshot's PIDs belong to another host or another moment: never act on them.
   if ((args as { kill?: unknown }).kill) throw new Error('--from classifies a snapshot offline; it cannot be combined with --kill');
   const snap = readSnapshotFile(args.from);
-  return classify(snap, {
-    ...(args.home ? { homes: args.home } : {}),
-    ...(args.profile ? { profiles: args.profile } : {}),
-    uids: args['all-users'] || snap.scannerUid === 0 || snap.scannerUid < 0 ? null : [snap.scannerUid],
-  });
+  return classify(snap, reportFilters(args, snap.scannerUid));
 }
 
 /**

@@ -8,7 +8,7 @@ import { scanHost } from '../sources/index.js';
 import type { HostSnapshot, Report } from '../types.js';
 import type { CommandContext } from './context.js';
 import type { MonitoringArgs } from './monitoring.js';
-import { usesMonitoring } from './monitoring-args.js';
+import { reportFilters, usesMonitoring } from './monitoring-args.js';
 import type { KillArgs, KillContext } from './kill.js';
 
 /** Options of the orphans command, as yargs parses them (monitoring options: issue 6, ./monitoring.ts). */
@@ -37,19 +37,22 @@ export function scanOptions<T>(y: Argv<T>) {
  * needs the supervisors, cgroups and locks behind the verdicts).
  */
 export async function scanWithSnapshot(args: Omit<OrphansArgs, 'json'>, ctx: CommandContext): Promise<{ snap: HostSnapshot; report: Report }> {
-  const snap = await scanHost({
+  const snap = await scanFor(args, ctx);
+  const report = classify(snap, reportFilters(args, process.getuid ? process.getuid() : 0));
+  return { snap, report };
+}
+
+/**
+ * Scans this host with a command's scan options: `--s6-scandir`, `--home` (homes to inspect even when
+ * no process names them) and `--timeout` (ms per external command), plus the context's overrides.
+ */
+export function scanFor(args: { 's6-scandir'?: string; home?: string[]; timeout: number }, ctx: CommandContext): Promise<HostSnapshot> {
+  return scanHost({
     ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
     ...(args.home ? { extraHomes: args.home } : {}),
     timeoutMs: args.timeout,
     ...ctx.scan,
   });
-  const uid = process.getuid ? process.getuid() : 0;
-  const report = classify(snap, {
-    ...(args.home ? { homes: args.home } : {}),
-    ...(args.profile ? { profiles: args.profile } : {}),
-    uids: args['all-users'] || uid === 0 ? null : [uid],
-  });
-  return { snap, report };
 }
 
 /** Runs a scan with the shared options and classifies it. */

@@ -6,9 +6,8 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { renderSnapshot } from '../output/snapshot.js';
 import { writeFileAtomic } from '../output/textfile.js';
-import { scanHost } from '../sources/index.js';
 import type { CommandContext } from './context.js';
-import { scanOptions } from './orphans.js';
+import { scanFor, scanOptions } from './orphans.js';
 
 /** Options of the snapshot command. */
 export interface SnapshotArgs {
@@ -24,12 +23,7 @@ export interface SnapshotArgs {
  * @returns 0, or 3 when the file cannot be written
  */
 export async function runSnapshot(args: SnapshotArgs, ctx: CommandContext): Promise<number> {
-  const snap = await scanHost({
-    ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
-    ...(args.home ? { extraHomes: args.home } : {}),
-    timeoutMs: args.timeout,
-    ...ctx.scan,
-  });
+  const snap = await scanFor(args, ctx);
   const text = renderSnapshot(snap);
   if (!args.output || args.output === '-') {
     ctx.stdout(text);
