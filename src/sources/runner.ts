@@ -23,6 +23,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Extra environment for the program (merged over process.env). */
   env?: Record<string, string>;
+  /** Written to the program's stdin, which is then closed (`crontab -` reads the new table from stdin). */
+  input?: string;
 }
 
 /** Runs `file args…` and resolves with its outcome; never rejects. */
@@ -53,7 +55,7 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 3000;
 export const execRunner: CommandRunner = (file, args, opts = {}) =>
   new Promise((resolve) => {
     const timeout = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    execFile(
+    const child = execFile(
       file,
       [...args],
       {
@@ -73,6 +75,10 @@ export const execRunner: CommandRunner = (file, args, opts = {}) =>
         resolve({ code: typeof e.code === 'number' ? e.code : null, stdout, stderr, error: null });
       },
     );
+    if (opts.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined); // the program may exit without reading it
+      child.stdin.end(opts.input);
+    }
   });
 
 /**
