@@ -19,7 +19,7 @@ import {
   waitFor,
   waitForGatewayReady,
 } from './harness/processes.js';
-import { addGatewaySlot, slotPid, startS6Tree, stopAllS6Trees, supervisePid } from './harness/s6.js';
+import { addGatewaySlot, s6TreePids, slotPid, startS6Tree, stopAllS6Trees, supervisePid } from './harness/s6.js';
 import { hasPython3, hasS6, isLinux, requireOrSkip } from './harness/skip.js';
 
 interface PidRecord {
@@ -35,7 +35,7 @@ interface PidRecord {
 const started: number[] = [];
 
 afterEach(async () => {
-  started.push(...registeredPids());
+  started.push(...registeredPids(), ...s6TreePids());
   await stopAllS6Trees(); // before killAll, so s6-supervise does not respawn a SIGKILLed slot
   await killAll();
 });
@@ -211,7 +211,8 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     expect(registeredPids()).toEqual([]);
   });
 
-  it('nothing started by earlier tests is still alive', () => {
+  it('nothing started by earlier tests is still alive (their gateways, workers and s6 trees)', () => {
+    expect(started.length).toBeGreaterThan(0);
     for (const p of started) {
       const st = readStat(p);
       // gone, or a zombie waiting for PID 1 to reap it, or the PID was reused by something else

@@ -223,7 +223,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
     expect(code).toBe(1);
   });
 
-  it.skipIf(!hasBinary('sqlite3'))('7. sqlite3 holding kanban.db open: stray-holder, stray-writer, exit 1', async () => {
+  it.skipIf(requireOrSkip('sqlite3 (apt-get install sqlite3)', hasBinary('sqlite3')))('7. sqlite3 holding kanban.db open: stray-holder, stray-writer, exit 1', async () => {
     const scratch = makeScratch();
     const root = scratch.root();
     const g = startGateway({ root });

@@ -206,3 +206,8 @@ export function supervisePid(tree: S6Tree, name: string): number | null {
 export async function stopAllS6Trees(): Promise<void> {
   for (const t of [...trees]) await t.stop();
 }
+
+/** PIDs of every tree still running in this worker: s6-svscan, and the s6-supervise and service PIDs it recorded. */
+export function s6TreePids(): number[] {
+  return [...trees].flatMap((t) => [t.svscanPid, ...t.recorded.keys()]);
+}
