@@ -489,8 +489,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       'Restart=always',
       '',
     ].join('\n');
-    const tmpLike = ['/tmp', '/var/tmp', '/run'].some((p) => REPO_ROOT.startsWith(p + '/'));
-    ns = await bootSystemd({ units: { 'hermes-gateway-argus.service': unit }, ...(tmpLike ? { bindPaths: [REPO_ROOT] } : {}) });
+    ns = await bootSystemd({ units: { 'hermes-gateway-argus.service': unit } });
     const sys = ns;
     const mainPid = Number((await sys.waitActive('hermes-gateway-argus.service')).MainPID);
     await waitFor(() => recordPid(fs.readFileSync(path.join(home, 'gateway.pid'))) === mainPid, 10_000, 'the unit gateway to write gateway.pid');

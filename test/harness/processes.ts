@@ -280,10 +280,6 @@ export async function waitForGatewayReady(home: string, pid: number, timeoutMs =
   );
 }
 
-export async function waitForGone(pid: number, startTicks?: number, timeoutMs = 5000): Promise<void> {
-  await waitFor(() => !isAlive(pid, startTicks), timeoutMs, `pid ${pid} to exit`);
-}
-
 // --------------------------------------------------------------------------- registry
 
 interface Entry {
@@ -421,7 +417,7 @@ function launch(
 }
 
 /** Mirror of the stand-in's (and Hermes's) home resolution for an argv after `-m hermes_cli.main`. */
-export function resolveHermesHome(args: string[], env: Record<string, string>): string {
+function resolveHermesHome(args: string[], env: Record<string, string>): string {
   let profile: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const t = args[i]!;

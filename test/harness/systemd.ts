@@ -28,13 +28,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { sleep } from './processes.js';
+import { REPO_ROOT, sleep } from './processes.js';
 
 const SYSTEMD_BIN = '/lib/systemd/systemd';
 const CGROUP_ROOT = '/sys/fs/cgroup';
 /** Host folder for harness state and scratch dirs; outside /tmp, /run and /var/tmp. */
-export const NS_SCRATCH_BASE = '/var/lib/hermes-doctor-test';
+const NS_SCRATCH_BASE = '/var/lib/hermes-doctor-test';
 const INNER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Units masked inside so nothing can reach the host through sysinit.target. */
@@ -470,7 +469,7 @@ export async function teardownAll(): Promise<void> {
 }
 
 /** The repository root (CI clones it under a temp dir, which is private inside: it is always bound). */
-const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REPO_DIR = path.resolve(REPO_ROOT);
 
 /** True when a host path is hidden inside by the private tmpfs mounts on /tmp, /run and /var/tmp. */
 function underPrivateMount(p: string): boolean {
@@ -480,14 +479,14 @@ function underPrivateMount(p: string): boolean {
 export async function bootSystemd(opts: BootOptions): Promise<SystemdNs> {
   assertUnitsSafe(opts.units);
   const requested = [...(opts.bindPaths ?? [])];
-  if (underPrivateMount(REPO_DIR) && !requested.includes(REPO_DIR)) requested.push(REPO_DIR);
+  if (underPrivateMount(REPO_DIR)) requested.push(REPO_DIR);
   const bindPaths = requested.map((p) => {
     if (!path.isAbsolute(p)) throw new Error(`bootSystemd: bindPaths must be absolute: ${p}`);
     const r = path.resolve(p);
     if (!fs.existsSync(r)) throw new Error(`bootSystemd: bind path does not exist: ${r}`);
     if (r === '/' || ['/tmp', '/run', '/var/tmp'].includes(r)) throw new Error(`bootSystemd: refusing to bind ${r} itself`);
     return r;
-  });
+  }).filter((r, i, all) => all.indexOf(r) === i); // the same folder twice would be bind-mounted twice
   const avail = systemdAvailable();
   if (!avail.ok) throw new Error(`bootSystemd: systemd unavailable: ${avail.why}`);
   installExitHook();
