@@ -21,7 +21,7 @@
 export const MASK = '***';
 
 /** Words that make a flag or variable name secret (matched case-insensitively inside the name). */
-const SECRET_NAME = /(api[-_]?key|apikey|token|secret|passw(or)?d|passwd|auth|bearer|credential|cookie|private[-_]?key|access[-_]?key|^-{1,2}key$|^key$|_key$|-key$)/i;
+const SECRET_NAME = /(api[-_]?key|apikey|token|secret|passw(or)?d|auth|bearer|credential|cookie|private[-_]?key|access[-_]?key|^key$|_key$|-key$)/i;
 
 /** Credentials recognisable by their shape alone. Each has a prefix kept for readability, the rest masked. */
 const SECRET_SHAPES: { re: RegExp; keep: (m: string) => string }[] = [
@@ -44,12 +44,12 @@ const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi;
 /** `scheme://user:password@host`: the password part. */
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
 
-/** True when a flag (`--api-key`, `-k`? no: only named flags) names a secret. */
+/** True when a named flag (`--api-key`, `--bot-token`, `-password`) names a secret; one- and two-letter flags never do. */
 export function isSecretFlag(flag: string): boolean {
   if (!/^--?[A-Za-z]/.test(flag)) return false;
   const name = flag.replace(/^-+/, '');
   if (name.length < 3) return false; // -p, -q, -k: too ambiguous; their values are not masked by name
-  return SECRET_NAME.test(name) || SECRET_NAME.test(flag);
+  return SECRET_NAME.test(name);
 }
 
 /** True when an environment-style variable name (`OPENAI_API_KEY`) names a secret. */
