@@ -4,7 +4,6 @@
  * the find-process lookup are replaced. Identity files are real files under a scratch dir.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import { classify } from '../src/core/classify.js';
 import { parseLaunchctlList, parseLaunchctlListLabel, parseLaunchctlPrint } from '../src/sources/supervisors/launchd.js';
 import { parseLsofF } from '../src/sources/darwin/lsof.js';
@@ -13,6 +12,7 @@ import { scanDarwin } from '../src/sources/darwin/scan.js';
 import { rootedHostFiles } from '../src/sources/hostfiles.js';
 import type { ScanOptions } from '../src/sources/index.js';
 import type { Report } from '../src/types.js';
+import { runCli, runRecordedOrphans } from './harness/cli.js';
 import { layoutHome, listerFrom, portsFrom, readFixture, runnerFrom } from './harness/fixtures.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 import { parseGuardV1 } from './guard-contract.js';
@@ -36,13 +36,6 @@ function host(scenario: string, layout: (dir: string) => void, overrides: string
     ...extra,
   };
   return { scan, runner, dir: scratch.dir };
-}
-
-async function cli(scan: ScanOptions, args: string[] = []): Promise<{ code: number; report: Report | null; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['orphans', '--json', '--all-users', ...args], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), scan });
-  return { code, out, err, report: out ? (JSON.parse(out) as Report) : null };
 }
 
 const v = (r: Report, pid: number) => {
@@ -120,7 +113,7 @@ describe('macOS scans (recorded outputs)', () => {
     expect(lsofCall).toContain(' -- ');
     expect(lsofCall.split(' -- ')[1]!.split(' ').every((f) => f.startsWith(`${ROOT}/`))).toBe(true);
 
-    const { code, report } = await cli(h.scan);
+    const { code, report } = await runRecordedOrphans(h.scan);
     const r = report!;
     expect(v(r, 615).verdict).toBe('supervised');
     expect(v(r, 615).supervisor).toMatchObject({ kind: 'launchd', unit: 'ai.hermes.gateway', mainPid: 612 });
@@ -133,7 +126,7 @@ describe('macOS scans (recorded outputs)', () => {
 
   it('launchd without the wrapper, PID from `launchctl list LABEL` after print fails in gui/ and user/', async () => {
     const h = host('nowrapper', (d) => layoutHome(d, ROOT));
-    const { code, report } = await cli(h.scan);
+    const { code, report } = await runRecordedOrphans(h.scan);
     expect(h.runner.calls).toEqual(expect.arrayContaining(['launchctl print gui/501/ai.hermes.gateway', 'launchctl print user/501/ai.hermes.gateway', 'launchctl list ai.hermes.gateway']));
     expect(v(report!, 700).verdict).toBe('supervised');
     expect(v(report!, 700).supervisor).toMatchObject({ kind: 'launchd', mainPid: 700 });
@@ -144,7 +137,7 @@ describe('macOS scans (recorded outputs)', () => {
   it('#27041 storm: launchd gateway + web-UI replacer with PPID 1 → orphan, rival writers on kanban.db, exit 2', async () => {
     const ports = portsFrom('darwin/storm/find-process.json');
     const h = host('storm', (d) => layoutHome(d, ROOT, { kanban: true }), [], { findPort: ports });
-    const { code, report } = await cli(h.scan);
+    const { code, report } = await runRecordedOrphans(h.scan);
     const r = report!;
     expect(v(r, 615).verdict).toBe('supervised');
     const orphan = v(r, 9120);
@@ -163,8 +156,7 @@ describe('macOS scans (recorded outputs)', () => {
 
   it('the human table renders the storm without secrets', async () => {
     const h = host('storm', (d) => layoutHome(d, ROOT, { kanban: true }));
-    let out = '';
-    const code = await main(['orphans', '--all-users', '--no-color'], { stdout: (t) => void (out += t), stderr: () => {}, scan: h.scan });
+    const { code, out } = await runCli(['orphans', '--all-users', '--no-color'], { scan: h.scan });
     expect(out).toContain('9120');
     expect(out).toMatch(/orphan/);
     expect(out).toContain('launchctl kickstart -k gui/501/ai.hermes.gateway');
@@ -174,7 +166,7 @@ describe('macOS scans (recorded outputs)', () => {
 
   it('the unsupported-launchd fallback: marker + job without PID → manual (launchd unsupported), exit 0', async () => {
     const h = host('unsupported', (d) => layoutHome(d, ROOT, { launchdUnsupported: true }));
-    const { code, report } = await cli(h.scan);
+    const { code, report } = await runRecordedOrphans(h.scan);
     const p = v(report!, 710);
     expect(p.verdict).toBe('manual');
     expect(p.reasons.join(' ')).toContain('manual (launchd unsupported)');
@@ -183,7 +175,7 @@ describe('macOS scans (recorded outputs)', () => {
 
   it('without the marker the same host is an orphan of the registered job (the marker is what decides)', async () => {
     const h = host('unsupported', (d) => layoutHome(d, ROOT));
-    const { report } = await cli(h.scan);
+    const { report } = await runRecordedOrphans(h.scan);
     expect(v(report!, 710).verdict).toBe('orphan');
   });
 
@@ -193,7 +185,7 @@ describe('macOS scans (recorded outputs)', () => {
       layoutHome(d, `${ROOT}/profiles/argus`);
       layoutHome(d, `${ROOT}/profiles/scout`);
     });
-    const { code, report } = await cli(h.scan);
+    const { code, report } = await runRecordedOrphans(h.scan);
     const r = report!;
     expect(v(r, 310).verdict).toBe('supervised');
     expect(v(r, 310).supervisor).toMatchObject({ kind: 'desktop', mainPid: 300 });
@@ -211,7 +203,7 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
 
   it('launchctl list garbage → launchd unknown, the gateway undecided, exit 3', async () => {
     const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-garbage.txt']);
-    const { code, report } = await cli(h.scan);
+    const { code, report } = await runRecordedOrphans(h.scan);
     expect(report!.supervisors).toContainEqual(expect.objectContaining({ kind: 'launchd', status: 'unknown' }));
     expect(v(report!, 700).verdict).toBe('unknown');
     expect(code).toBe(3);
@@ -219,14 +211,14 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
 
   it('launchctl missing → launchd unknown with the reason', async () => {
     const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-fails.txt']);
-    const { code, report } = await cli(h.scan);
+    const { code, report } = await runRecordedOrphans(h.scan);
     expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('ENOENT');
     expect(code).toBe(3);
   });
 
   it('launchctl print truncated: falls back to the list table PID, never crashes', async () => {
     const h = host('wrapper', wrapperLayout, ['darwin/malformed/launchctl-print-truncated.txt']);
-    const { code, report } = await cli(h.scan);
+    const { code, report } = await runRecordedOrphans(h.scan);
     expect(v(report!, 615).verdict).toBe('supervised');
     expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('PID from the list table only');
     expect(code).toBe(0);
@@ -234,7 +226,7 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
 
   it('launchctl list LABEL damaged after print failed: the table PID is used and the detail says so', async () => {
     const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-label-garbage.txt']);
-    const { code, report } = await cli(h.scan);
+    const { code, report } = await runRecordedOrphans(h.scan);
     expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('neither launchctl print nor launchctl list ai.hermes.gateway was understood');
     expect(v(report!, 700).verdict).toBe('supervised');
     expect(code).toBe(0);
@@ -242,14 +234,14 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
 
   it('lsof truncated → a NOT_VISIBLE note, the complete records kept', async () => {
     const h = host('wrapper', wrapperLayout, ['darwin/malformed/lsof-truncated.txt']);
-    const { report } = await cli(h.scan);
+    const { report } = await runRecordedOrphans(h.scan);
     expect(report!.findings.some((f) => f.code === 'NOT_VISIBLE' && f.message.includes('lsof'))).toBe(true);
     expect(v(report!, 615).handles.map((x) => x.path)).toEqual([`${ROOT}/gateway.lock`]);
   });
 
   it('lsof timing out → holders unknown, said so', async () => {
     const h = host('wrapper', wrapperLayout, ['darwin/malformed/lsof-fails.txt']);
-    const { report } = await cli(h.scan);
+    const { report } = await runRecordedOrphans(h.scan);
     expect(report!.findings.some((f) => f.code === 'NOT_VISIBLE' && f.message.includes('holders of kanban.db'))).toBe(true);
   });
 
@@ -277,7 +269,7 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
         throw new Error('spawn ps ENOENT');
       },
     });
-    const { code, err } = await cli(h.scan);
+    const { code, err } = await runRecordedOrphans(h.scan);
     expect(err).toContain('cannot list processes');
     expect(code).toBe(3);
   });
@@ -292,11 +284,9 @@ describe('guard on macOS (recorded outputs)', () => {
   };
   async function guard(ppid: number): Promise<{ code: number; out: string; err: string }> {
     const h = host('wrapper', layout, [], { listProcesses: withGuard(ppid), selfPid: 900 });
-    let out = '';
-    let err = '';
-    const code = await main(['guard', '--home', ROOT, '--json'], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), scan: h.scan });
-    parseGuardV1(out);
-    return { code, out, err };
+    const r = await runCli(['guard', '--home', ROOT, '--json'], { scan: h.scan });
+    parseGuardV1(r.out);
+    return r;
   }
 
   it('from a Terminal shell: refused, naming the job and `launchctl kickstart -k gui/501/ai.hermes.gateway`', async () => {

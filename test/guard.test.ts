@@ -8,11 +8,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import { type GuardCaller, type GuardDecision, callerInside, decideGuard, resolveGuardTarget } from '../src/core/guard.js';
 import type { HomeSupervisor } from '../src/core/supervision.js';
 import type { ProcessVerdict, Report } from '../src/types.js';
 import { parseGuardV1 } from './guard-contract.js';
+import { NO_S6, runCli } from './harness/cli.js';
 import { MINIMAL_PATH, REPO_ROOT, killAll, startProcess, waitFor } from './harness/processes.js';
 import { addGatewaySlot, startS6Tree, stopAllS6Trees } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
@@ -20,14 +20,9 @@ import { hasBinary, hasPython3, hasS6, isLinux, requireOrSkip } from './harness/
 
 const CLI = path.join(REPO_ROOT, 'bin', 'hermes-doctor.js');
 const NO_SYSTEMD = { systemdMarker: '/nonexistent/hermes-doctor-no-systemd' };
-const NO_S6 = ['--s6-scandir', '/nonexistent/hermes-doctor-no-s6'];
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t), scan: NO_SYSTEMD });
-  return { code, out, err };
-}
+/** Runs the real CLI in-process with no systemd on the host. */
+const cli = (args: string[]) => runCli(args, { scan: NO_SYSTEMD });
 
 // ------------------------------------------------------------------------------------------ pure
 

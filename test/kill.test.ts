@@ -15,13 +15,13 @@ import { darwinSignaller } from '../src/actions/signaller-darwin.js';
 import { linuxLockHolders, linuxSignaller } from '../src/actions/signaller-linux.js';
 import { windowsSignaller } from '../src/actions/signaller-win32.js';
 import type { AsyncProcessSignaller } from '../src/actions/signaller-async.js';
-import { main } from '../src/cli.js';
 import { scanWithSnapshot } from '../src/commands/orphans.js';
 import { type KillPlan, type KillTarget, planKill } from '../src/core/kill-plan.js';
 import { recordedRunner, type RunResult } from '../src/sources/runner.js';
 import { cimArgs } from '../src/sources/win32/cim.js';
 import type { KillAction, Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
+import { NO_S6, runCli, type CliRun as CliOutput } from './harness/cli.js';
 import { readFixture } from './harness/fixtures.js';
 import {
   FAKE_SECRET,
@@ -42,25 +42,19 @@ import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.j
 import { hasBinary, hasPython3, hasS6, isLinux, isRoot, requireOrSkip } from './harness/skip.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
 
-interface CliRun {
-  code: number;
-  out: string;
-  err: string;
+interface CliRun extends CliOutput {
   report: Report | null;
 }
 
 /** Runs the real CLI in-process (no TTY unless told); validates every --json document against the schema. */
 async function cli(args: string[], extra: { tty?: boolean; confirm?: (q: string) => Promise<boolean> } = {}): Promise<CliRun> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t), tty: false, ...extra });
+  const { code, out, err } = await runCli(args, { tty: false, ...extra });
   const report = args.includes('--json') && out.trim().startsWith('{') ? (JSON.parse(out) as Report) : null;
   if (report) assertOrphansV1(report);
   return { code, out, err, report };
 }
 
 const homesArgs = (...homes: string[]) => homes.flatMap((h) => ['--home', h]);
-const NO_S6 = ['--s6-scandir', '/nonexistent/hermes-doctor-no-s6'];
 const action = (r: CliRun, pid: number): KillAction => {
   const a = r.report?.actions?.find((x) => x.pid === pid);
   if (!a) throw new Error(`no action for PID ${pid}: ${r.out}${r.err}`);

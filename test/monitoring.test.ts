@@ -7,26 +7,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import { classify } from '../src/core/classify.js';
 import { escapeLabel, renderPrometheus } from '../src/output/prometheus.js';
 import { TEXTFILE_NAME, writeFileAtomic, writeTextfile } from '../src/output/textfile.js';
 import { readSnapshotFile } from '../src/sources/snapshot-file.js';
 import type { Report } from '../src/types.js';
 import { readFdLinks } from '../src/sources/linux/procfs.js';
+import { NO_S6, runCli } from './harness/cli.js';
 import { REPO_ROOT, killAll, startGateway, waitFor, waitForGatewayReady } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasBinary, hasPython3, isLinux, requireOrSkip } from './harness/skip.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'fixtures', 'snapshots');
-const NO_S6 = ['--s6-scandir', '/nonexistent/hermes-doctor-no-s6'];
-
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
-  return { code, out, err };
-}
 
 /** Runs `promtool check metrics` on text; returns its exit status and output. */
 function promtool(text: string): { status: number | null; output: string } {
@@ -98,7 +90,7 @@ describe('Prometheus exposition', () => {
     });
 
     it('orphans --format prometheus on this host passes promtool', async () => {
-      const r = await cli(['orphans', '--format', 'prometheus', ...NO_S6]);
+      const r = await runCli(['orphans', '--format', 'prometheus', ...NO_S6]);
       expect(r.err).toBe('');
       expect(r.out).toMatch(/^hermes_doctor_exit_code \d$/m);
       expect(samples(r.out).get('hermes_doctor_exit_code')).toBe(r.code);
@@ -142,7 +134,7 @@ describe('textfile', () => {
   it('a missing folder is an error with the cause, nothing left behind; the CLI says so and exits non-zero', async () => {
     const dir = path.join(makeScratch().dir, 'missing');
     expect(() => writeFileAtomic(path.join(dir, 'x.prom'), 'x')).toThrow(/ENOENT/);
-    const r = await cli(['orphans', '--quiet', '--textfile-dir', dir, '--home', dir, ...NO_S6]);
+    const r = await runCli(['orphans', '--quiet', '--textfile-dir', dir, '--home', dir, ...NO_S6]);
     expect(r.err).toContain(`cannot write the textfile in ${dir}`);
     expect(r.code).toBe(3);
   });
@@ -156,7 +148,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     await waitForGatewayReady(root, g.pid);
     const prom = path.join(scratch.dir, 'prom');
     fs.mkdirSync(prom);
-    const r = await cli(['orphans', '--quiet', '--home', root, '--textfile-dir', prom, ...NO_S6]);
+    const r = await runCli(['orphans', '--quiet', '--home', root, '--textfile-dir', prom, ...NO_S6]);
     expect(r.out).toBe('');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -166,7 +158,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     // promtool is required on CI (the suite above); a laptop without it checks the rest.
     if (hasBinary('promtool') || process.env.CI === 'true') expect(promtool(text).status).toBe(0);
     // JSON and prometheus formats are quiet too when healthy.
-    expect((await cli(['orphans', '--quiet', '--json', '--home', root, ...NO_S6])).out).toBe('');
+    expect((await runCli(['orphans', '--quiet', '--json', '--home', root, ...NO_S6])).out).toBe('');
   });
 
   it('loud with the finding and a non-zero exit when not healthy (a duplicate gateway from a shell)', async () => {
@@ -182,10 +174,10 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     }, 8000, 'the second gateway to open kanban.db');
     const prom = path.join(scratch.dir, 'prom');
     fs.mkdirSync(prom);
-    const live = await cli(['orphans', '--json', '--home', home, ...NO_S6]);
+    const live = await runCli(['orphans', '--json', '--home', home, ...NO_S6]);
     const report = JSON.parse(live.out) as Report;
     expect(report.processes.find((p) => p.pid === second.pid)?.verdict).toBe('duplicate');
-    const r = await cli(['orphans', '--quiet', '--no-color', '--home', home, '--textfile-dir', prom, ...NO_S6]);
+    const r = await runCli(['orphans', '--quiet', '--no-color', '--home', home, '--textfile-dir', prom, ...NO_S6]);
     expect(r.code).toBe(report.summary.exitCode);
     expect(r.code).toBeGreaterThan(0);
     expect(r.out).toContain('DUPLICATE_GATEWAY');

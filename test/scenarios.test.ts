@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import { classify } from '../src/core/classify.js';
 import { scanLinux } from '../src/sources/linux/scan.js';
 import { readCmdline, readFdLinks, readStat } from '../src/sources/linux/procfs.js';
 import type { Report } from '../src/types.js';
+import { NO_S6, runCli } from './harness/cli.js';
 import { FAKE_SECRET, killAll, startGateway, startProcess, startWorker, waitFor, waitForGatewayReady } from './harness/processes.js';
 import { addGatewaySlot, startS6Tree, stopAllS6Trees, type S6Tree } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
@@ -19,16 +19,13 @@ import { assertOrphansV1 } from './contract.js';
 
 /** Runs the real CLI in-process and returns its exit code, stdout and the parsed JSON (with --json). */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string; report: Report | null }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+  const { code, out, err } = await runCli(args);
   const report = args.includes('--json') ? (JSON.parse(out) as Report) : null;
   if (report) assertOrphansV1(report); // every JSON document of every scenario follows the README's contract
   return { code, out, err, report };
 }
 
 const homesArgs = (...homes: string[]) => homes.flatMap((h) => ['--home', h]);
-const NO_S6 = ['--s6-scandir', '/nonexistent/hermes-doctor-no-s6'];
 
 function verdictOf(r: Report, pid: number) {
   const p = r.processes.find((x) => x.pid === pid);

@@ -10,12 +10,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import { checkArgv, parseEvery, systemdSpan, type Program, type ScheduleSpec } from '../src/actions/schedule/common.js';
 import { addToCrontab, cronSchedule, generateCronLine, hostOffset, isManagedLine, removeFromCrontab } from '../src/actions/schedule/cron.js';
 import { LAUNCHD_LABEL, generatePlist, installLaunchd, plistPath, removeLaunchd } from '../src/actions/schedule/launchd.js';
 import type { ActionRunner } from '../src/actions/schedule/run.js';
 import { accuracySec, generateSystemdUnits, randomizedDelaySec, runtimeFlag, systemdQuote } from '../src/actions/schedule/systemd.js';
+import { runCli } from './harness/cli.js';
 import { REPO_ROOT, killAll, startProcess, waitFor } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 import { hasBinary, hasPython3, isRoot, requireOrSkip } from './harness/skip.js';
@@ -23,13 +23,6 @@ import { hasBinary, hasPython3, isRoot, requireOrSkip } from './harness/skip.js'
 const PROGRAM: Program = { node: process.execPath, cli: path.join(REPO_ROOT, 'bin', 'hermes-doctor.js') };
 const CLI = PROGRAM.cli;
 const spec = (over: Partial<ScheduleSpec> = {}): ScheduleSpec => ({ everySec: 900, kill: false, ...over });
-
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
-  return { code, out, err };
-}
 
 afterEach(async () => {
   await killAll();
@@ -107,7 +100,7 @@ describe('systemd units', () => {
 
   it('schedule print --via systemd shows the units and writes nothing', async () => {
     const dir = path.join(makeScratch().dir, 'units');
-    const r = await cli(['schedule', 'print', '--via', 'systemd', '--every', '10m', '--unit-dir', dir]);
+    const r = await runCli(['schedule', 'print', '--via', 'systemd', '--every', '10m', '--unit-dir', dir]);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`# ---- ${dir}/hermes-doctor.service`);
     expect(r.out).toContain('OnUnitActiveSec=10min');
@@ -294,7 +287,7 @@ describe('launchd plist', () => {
 
   it.skipIf(hasBinary('launchctl'))('on Linux (no launchctl) the CLI writes the plist, says it cannot load it, and exits 3', async () => {
     const agents = path.join(makeScratch().dir, 'LaunchAgents');
-    const r = await cli(['schedule', 'install', '--via', 'launchd', '--every', '30m', '--launch-agents-dir', agents]);
+    const r = await runCli(['schedule', 'install', '--via', 'launchd', '--every', '30m', '--launch-agents-dir', agents]);
     expect(r.code).toBe(3);
     expect(r.err).toContain('is written but not loaded');
     expect(r.err).toContain(`launchctl bootstrap gui/${os.userInfo().uid} ${plistPath(agents)}`);
@@ -304,13 +297,13 @@ describe('launchd plist', () => {
 
 describe('usage errors', () => {
   it('a bad interval or action is a clear message and exit 3', async () => {
-    const bad = await cli(['schedule', 'print', '--via', 'cron', '--every', 'soon']);
+    const bad = await runCli(['schedule', 'print', '--via', 'cron', '--every', 'soon']);
     expect(bad.code).toBe(3);
     expect(bad.err).toContain('--every "soon"');
-    const sub = await cli(['schedule', 'print', '--via', 'cron', '--every', '30s']);
+    const sub = await runCli(['schedule', 'print', '--via', 'cron', '--every', '30s']);
     expect(sub.code).toBe(3);
     expect(sub.err).toMatch(/whole minutes.*--via systemd/);
-    const act = await cli(['schedule', 'explode']);
+    const act = await runCli(['schedule', 'explode']);
     expect(act.code).toBe(3);
     expect(act.err).toMatch(/Invalid values|Choices/);
   });

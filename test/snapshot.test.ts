@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import { classifyFromFile } from '../src/commands/monitoring.js';
 import { classify } from '../src/core/classify.js';
 import { MASK, maskArgv, maskShapes } from '../src/core/mask.js';
@@ -16,19 +15,12 @@ import { readFdLinks } from '../src/sources/linux/procfs.js';
 import { scanLinux } from '../src/sources/linux/scan.js';
 import { SnapshotError, parseSnapshot, readSnapshotFile } from '../src/sources/snapshot-file.js';
 import type { HostSnapshot, Report } from '../src/types.js';
+import { NO_S6, runCli } from './harness/cli.js';
 import { FAKE_SECRET, REPO_ROOT, killAll, startGateway, startWorker, waitFor, waitForGatewayReady } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasPython3, isLinux, requireOrSkip } from './harness/skip.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'fixtures', 'snapshots');
-const NO_S6 = ['--s6-scandir', '/nonexistent/hermes-doctor-no-s6'];
-
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
-  return { code, out, err };
-}
 
 afterEach(async () => {
   await killAll();
@@ -90,7 +82,7 @@ describe('incident fixtures', () => {
     it(`${name}: orphans --from gives the expected verdicts, kanban risk, findings and exit code`, async () => {
       const file = path.join(FIXTURES, `${name}.snapshot.json`);
       const exp = (JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.expected.json`), 'utf8')) as Expected).expected;
-      const r = await cli(['orphans', '--from', file, '--json']);
+      const r = await runCli(['orphans', '--from', file, '--json']);
       const report = JSON.parse(r.out) as Report;
       expect(r.code).toBe(exp.exitCode);
       expect(Object.fromEntries(report.processes.map((p) => [String(p.pid), p.verdict]))).toEqual(exp.verdicts);
@@ -109,7 +101,7 @@ describe('incident fixtures', () => {
   }
 
   it('the seed 001 table shows the ages of the incident, relative to when the snapshot was taken', async () => {
-    const r = await cli(['orphans', '--from', path.join(FIXTURES, 'seed-001-systemd-orphans.snapshot.json'), '--no-color']);
+    const r = await runCli(['orphans', '--from', path.join(FIXTURES, 'seed-001-systemd-orphans.snapshot.json'), '--no-color']);
     expect(r.out).toMatch(/│ 2361366 │ 1\s+│ 1-04:09:41 │/);
     expect(r.out).toMatch(/│ 3982251 │ 1\s+│ 02:25:29\s+│/);
   });
@@ -146,7 +138,7 @@ describe('bad snapshot files: a clear message, exit 3, nothing else', () => {
   for (const [what, make, msg] of cases) {
     it(what, async () => {
       const f = make(dir());
-      const r = await cli(['orphans', '--from', f]);
+      const r = await runCli(['orphans', '--from', f]);
       expect(r.code).toBe(3);
       expect(r.out).toBe('');
       expect(r.err).toMatch(msg);
@@ -190,7 +182,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     expect(live.processes.find((p) => p.pid === first.pid)!.argv).toContain(FAKE_SECRET);
 
     const file = path.join(scratch.dir, 'host.snapshot.json');
-    const snapRun = await cli(['snapshot', '-o', file, '--home', root, '--home', home, ...NO_S6]);
+    const snapRun = await runCli(['snapshot', '-o', file, '--home', root, '--home', home, ...NO_S6]);
     expect(snapRun.code).toBe(0);
     expect(snapRun.err).toContain(`wrote ${file}`);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -202,8 +194,8 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     expect(snap.schema).toBe('hermes-doctor.snapshot/v1');
     expect(snap.processes.find((p) => p.pid === first.pid)!.argv.slice(-2)).toEqual(['--api-key', MASK]);
 
-    const liveRun = await cli(['orphans', '--json', '--home', home, ...NO_S6]);
-    const fromRun = await cli(['orphans', '--json', '--home', home, '--from', file]);
+    const liveRun = await runCli(['orphans', '--json', '--home', home, ...NO_S6]);
+    const fromRun = await runCli(['orphans', '--json', '--home', home, '--from', file]);
     const a = JSON.parse(liveRun.out) as Report;
     const b = JSON.parse(fromRun.out) as Report;
     const view = (r: Report) => r.processes.map((p) => ({ pid: p.pid, verdict: p.verdict, role: p.role, home: p.hermesHome, sup: p.supervisor }));
@@ -217,7 +209,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     expect(classify(live, { homes: [home] }).processes.map((p) => [p.pid, p.verdict])).toEqual(a.processes.map((p) => [p.pid, p.verdict]));
 
     // Snapshot to stdout is the same masked document.
-    const toStdout = await cli(['snapshot', '--home', root, ...NO_S6]);
+    const toStdout = await runCli(['snapshot', '--home', root, ...NO_S6]);
     expect(toStdout.code).toBe(0);
     expect(toStdout.out).not.toContain(FAKE_SECRET);
     expect(() => parseSnapshot(toStdout.out)).not.toThrow();

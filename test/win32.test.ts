@@ -5,7 +5,6 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { windowsSignaller } from '../src/actions/signaller-win32.js';
-import { main } from '../src/cli.js';
 import { recordedRunner } from '../src/sources/runner.js';
 import { cimArgs, findLauncherStubs, parseCimJson, stampOfCreated } from '../src/sources/win32/cim.js';
 import { launcherOf, winPath, windowsDefaultRoot } from '../src/sources/win32/paths.js';
@@ -14,6 +13,7 @@ import { parseCsv, parseSchtasksCsv } from '../src/sources/supervisors/windows-t
 import { rootedHostFiles } from '../src/sources/hostfiles.js';
 import type { ScanOptions } from '../src/sources/index.js';
 import type { Report } from '../src/types.js';
+import { runRecordedOrphans } from './harness/cli.js';
 import { layoutHome, readFixture, runnerFrom } from './harness/fixtures.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 
@@ -37,13 +37,6 @@ function host(overrides: string[] = [], pidRecord: Record<string, unknown> | nul
     selfPid: 99999,
   };
   return { scan, runner };
-}
-
-async function cli(scan: ScanOptions): Promise<{ code: number; report: Report | null; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['orphans', '--json', '--all-users'], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), scan });
-  return { code, err, report: out ? (JSON.parse(out) as Report) : null };
 }
 
 const v = (r: Report, pid: number) => {
@@ -116,7 +109,7 @@ describe('Windows scans (recorded outputs)', () => {
     expect(g.startTicks).toBe(STAMP_2004);
     expect(snap.notes.some((n) => n.detail.includes('not visible'))).toBe(true);
 
-    const { code, report } = await cli(h.scan);
+    const { code, report } = await runRecordedOrphans(h.scan);
     const r = report!;
     expect(v(r, 5004).verdict).toBe('supervised');
     expect(v(r, 5004).supervisor).toMatchObject({ kind: 'windows-task', unit: 'Hermes_Gateway', mainPid: null });
@@ -136,7 +129,7 @@ describe('Windows scans (recorded outputs)', () => {
 
   it('a localised schtasks answer gives the same verdicts for argus', async () => {
     const h = host(['win32/malformed/schtasks-localized.txt']);
-    const { report } = await cli(h.scan);
+    const { report } = await runRecordedOrphans(h.scan);
     expect(v(report!, 2004).verdict).toBe('supervised');
     expect(v(report!, 3204).verdict).toBe('orphan');
   });
@@ -144,13 +137,13 @@ describe('Windows scans (recorded outputs)', () => {
 
 describe('Windows malformed and failing outputs: clear unknown, no crash', () => {
   it('Get-CimInstance truncated → the CLI says why and exits 3', async () => {
-    const { code, err } = await cli(host(['win32/malformed/cim-truncated.txt']).scan);
+    const { code, err } = await runRecordedOrphans(host(['win32/malformed/cim-truncated.txt']).scan);
     expect(err).toContain('not JSON (truncated?)');
     expect(code).toBe(3);
   });
 
   it('Get-CimInstance failing → exit 3 with PowerShell\'s reason', async () => {
-    const { code, err } = await cli(host(['win32/malformed/cim-fails.txt']).scan);
+    const { code, err } = await runRecordedOrphans(host(['win32/malformed/cim-fails.txt']).scan);
     expect(err).toContain('Get-CimInstance Win32_Process failed');
     expect(err).toContain('service cannot be started');
     expect(code).toBe(3);
@@ -183,7 +176,7 @@ describe('Windows malformed and failing outputs: clear unknown, no crash', () =>
     ['win32/malformed/schtasks-garbage.txt', 'not understood'],
   ] as const) {
     it(`schtasks ${fixture.split('-').pop()!.replace('.txt', '')} → windows-task unknown (${why}); no gateway is called an orphan on a guess`, async () => {
-      const { code, report } = await cli(host([fixture]).scan);
+      const { code, report } = await runRecordedOrphans(host([fixture]).scan);
       const sup = report!.supervisors.find((s) => s.kind === 'windows-task')!;
       expect(sup.status).toBe('unknown');
       expect(sup.detail).toContain(why);

@@ -1,0 +1,33 @@
+// The real CLI run in-process: main() of src/cli.ts with its stdout and stderr captured.
+import { main } from '../../src/cli.js';
+import type { CommandContext } from '../../src/commands/context.js';
+import type { KillContext } from '../../src/commands/kill.js';
+import type { ScanOptions } from '../../src/sources/index.js';
+import type { Report } from '../../src/types.js';
+
+/** argv fragment pointing --s6-scandir at a folder that does not exist, so no s6 tree is seen. */
+export const NO_S6 = ['--s6-scandir', '/nonexistent/hermes-doctor-no-s6'];
+
+/** What one in-process run gave: the exit code and everything written to stdout and stderr. */
+export interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** The context main() takes besides the two streams: scan overrides, tty, confirm, kill overrides. */
+export type CliContext = Omit<CommandContext & KillContext, 'stdout' | 'stderr'>;
+
+/** Runs main(args) of src/cli.ts in-process with `ctx` added, capturing stdout and stderr. */
+export async function runCli(args: string[], ctx: CliContext = {}): Promise<CliRun> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { ...ctx, stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+  return { code, out, err };
+}
+
+/** `orphans --json --all-users ARGS` on an injected (recorded) scan; report is the parsed stdout, null when empty. */
+export async function runRecordedOrphans(scan: ScanOptions, args: string[] = []): Promise<CliRun & { report: Report | null }> {
+  const r = await runCli(['orphans', '--json', '--all-users', ...args], { scan });
+  return { ...r, report: r.out ? (JSON.parse(r.out) as Report) : null };
+}
