@@ -36,6 +36,7 @@ import {
   startWorker,
   waitFor,
   waitForGatewayReady,
+  waitForOpen,
 } from './harness/processes.js';
 import { addGatewaySlot, slotPid, startS6Tree, stopAllS6Trees } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
@@ -60,19 +61,6 @@ const action = (r: CliRun, pid: number): KillAction => {
   if (!a) throw new Error(`no action for PID ${pid}: ${r.out}${r.err}`);
   return a;
 };
-const hasDb = (pid: number) => () => {
-  try {
-    return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).endsWith('kanban.db-wal');
-      } catch {
-        return false;
-      }
-    });
-  } catch {
-    return false;
-  }
-};
 const auditLines = (root: string) =>
   fs.readFileSync(path.join(root, 'logs', 'hermes-doctor.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
@@ -83,7 +71,7 @@ async function ownerAndDuplicate(env: Record<string, string> = {}) {
   const owner = startGateway({ root });
   await waitForGatewayReady(root, owner.pid);
   const dup = startGateway({ root, env: { STANDIN_STAY_ON_LOCK_BUSY: '1', ...env } });
-  await waitFor(hasDb(dup.pid), 8000, 'duplicate to open kanban.db');
+  await waitForOpen(dup.pid, 'kanban.db-wal', 8000, 'duplicate to open kanban.db');
   return { root, owner, dup };
 }
 
@@ -316,7 +304,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
     await waitForGatewayReady(profileHome(root, 'gone'), ghost.pid);
     fs.rmSync(profileHome(root, 'gone'), { recursive: true, force: true });
     const worker = startWorker({ root, taskId: 't_kill0001' });
-    await waitFor(hasDb(worker.pid), 8000, 'worker to open kanban.db-wal');
+    await waitForOpen(worker.pid, 'kanban.db-wal', 8000, 'worker to open kanban.db-wal');
     const args = ['orphans', '--json', '--kill', '--yes', ...NO_S6, ...homesArgs(root, profileHome(root, 'gone'))];
     const first = await cli(args);
     expect(action(first, ghost.pid)).toMatchObject({ verdict: 'ghost', outcome: 'terminated' });
@@ -372,7 +360,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
         args: ['gateway', 'run', '--replace', '--api-key', FAKE_SECRET],
         env: { STANDIN_STAY_ON_LOCK_BUSY: '1', STANDIN_CLOBBER_ON_TERM: '1', OPENAI_API_KEY: FAKE_SECRET },
       });
-      await waitFor(hasDb(orphan.pid), 8000, 'orphan to open kanban.db-wal');
+      await waitForOpen(orphan.pid, 'kanban.db-wal', 8000, 'orphan to open kanban.db-wal');
       const stateBefore = fs.readFileSync(path.join(home, 'gateway_state.json'), 'utf8');
       const pidBefore = fs.readFileSync(path.join(home, 'gateway.pid'), 'utf8');
       const lockIno = fs.statSync(path.join(home, 'gateway.lock')).ino;
@@ -431,17 +419,11 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
       const tree = await startS6Tree(path.join(scratch.dir, 'service'));
       const sup = await addGatewaySlot(tree, { profile: 'argus', root });
       const orphan = startGateway({ root, profile: 'argus', env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
-      await waitFor(hasDb(orphan.pid), 8000, 'orphan to open kanban.db-wal');
+      await waitForOpen(orphan.pid, 'kanban.db-wal', 8000, 'orphan to open kanban.db-wal');
       const stray = startProcess(['sqlite3', path.join(root, 'kanban.db')], { stdin: 'pipe' });
       await waitFor(() => fs.readdirSync(`/proc/${stray.pid}/fd`).length > 3, 5000, 'sqlite3 to open the db');
       stray.write('select count(*) from ticks;\n');
-      await waitFor(() => fs.readdirSync(`/proc/${stray.pid}/fd`).some((fd) => {
-        try {
-          return fs.readlinkSync(`/proc/${stray.pid}/fd/${fd}`).endsWith('kanban.db');
-        } catch {
-          return false;
-        }
-      }), 5000, 'sqlite3 to hold kanban.db');
+      await waitForOpen(stray.pid, 'kanban.db', 5000, 'sqlite3 to hold kanban.db');
       const r = await cli(['orphans', '--json', '--kill', '--yes', '--s6-scandir', tree.scanDir, ...homesArgs(home, root)]);
       expect(action(r, orphan.pid).outcome).toBe('terminated');
       const s = action(r, stray.pid);

@@ -12,9 +12,8 @@ import { escapeLabel, renderPrometheus } from '../src/output/prometheus.js';
 import { TEXTFILE_NAME, writeFileAtomic, writeTextfile } from '../src/output/textfile.js';
 import { readSnapshotFile } from '../src/sources/snapshot-file.js';
 import type { Report } from '../src/types.js';
-import { readFdLinks } from '../src/sources/linux/procfs.js';
 import { NO_S6, runCli } from './harness/cli.js';
-import { REPO_ROOT, killAll, startGateway, waitFor, waitForGatewayReady } from './harness/processes.js';
+import { REPO_ROOT, killAll, startGateway, waitForGatewayReady, waitForOpen } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasBinary, hasPython3, isLinux, requireOrSkip } from './harness/skip.js';
 
@@ -168,10 +167,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     const first = startGateway({ root, profile: 'argus' });
     await waitForGatewayReady(home, first.pid);
     const second = startGateway({ root, profile: 'argus', env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
-    await waitFor(() => {
-      const fds = readFdLinks(second.pid);
-      return fds.ok && fds.value.some((l) => l.target.endsWith('kanban.db'));
-    }, 8000, 'the second gateway to open kanban.db');
+    await waitForOpen(second.pid, 'kanban.db', 8000, 'the second gateway to open kanban.db');
     const prom = path.join(scratch.dir, 'prom');
     fs.mkdirSync(prom);
     const live = await runCli(['orphans', '--json', '--home', home, ...NO_S6]);

@@ -11,7 +11,7 @@ import { scanLinux } from '../src/sources/linux/scan.js';
 import { readCmdline, readFdLinks, readStat } from '../src/sources/linux/procfs.js';
 import type { Report } from '../src/types.js';
 import { NO_S6, runCli } from './harness/cli.js';
-import { FAKE_SECRET, killAll, startGateway, startProcess, startWorker, waitFor, waitForGatewayReady } from './harness/processes.js';
+import { FAKE_SECRET, hasOpen, killAll, startGateway, startProcess, startWorker, waitFor, waitForGatewayReady, waitForOpen } from './harness/processes.js';
 import { addGatewaySlot, startS6Tree, stopAllS6Trees, type S6Tree } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasBinary, hasPython3, hasS6, isLinux, requireOrSkip } from './harness/skip.js';
@@ -73,13 +73,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
       tree = await startS6Tree(path.join(scratch.dir, 'service'));
       const sup = await addGatewaySlot(tree, { profile: 'argus', root });
       const orphan = startGateway({ root, profile: 'argus', env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
-      await waitFor(() => fs.readdirSync(`/proc/${orphan.pid}/fd`).some((fd) => {
-        try {
-          return fs.readlinkSync(`/proc/${orphan.pid}/fd/${fd}`).endsWith('kanban.db-wal');
-        } catch {
-          return false;
-        }
-      }), 8000, 'orphan to open kanban.db-wal');
+      await waitForOpen(orphan.pid, 'kanban.db-wal', 8000, 'orphan to open kanban.db-wal');
       expect(readStat(orphan.pid).ok && (readStat(orphan.pid) as { value: { ppid: number } }).value.ppid).toBe(1);
 
       const { code, report } = await cli(['orphans', '--json', '--s6-scandir', tree.scanDir, ...homesArgs(profileHome(root, 'argus'))]);
@@ -120,10 +114,8 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
       const sup = await addGatewaySlot(tree, { profile: 'argus', root });
       const restart = startGateway({ root, args: ['gateway', 'restart', '--profile', 'argus'], env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
       const bare = startGateway({ root, args: ['gateway', 'run', '--replace'], env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
-      const hasDb = (pid: number) => () =>
-        (readFdLinks(pid) as { value?: { target: string }[] }).value?.some((l) => l.target.endsWith('kanban.db')) ?? false;
-      await waitFor(hasDb(restart.pid), 8000, 'restart orphan to open kanban.db');
-      await waitFor(hasDb(bare.pid), 8000, 'bare orphan to open kanban.db');
+      await waitForOpen(restart.pid, 'kanban.db', 8000, 'restart orphan to open kanban.db');
+      await waitForOpen(bare.pid, 'kanban.db', 8000, 'bare orphan to open kanban.db');
       const { code, report } = await cli(['orphans', '--json', '--s6-scandir', tree.scanDir, ...homesArgs(home)]);
       const r = report!;
       expect(verdictOf(r, sup.pid).verdict).toBe('supervised');
@@ -162,7 +154,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
     const first = startGateway({ root, profile: 'argus' });
     await waitForGatewayReady(home, first.pid);
     const second = startGateway({ root, profile: 'argus', env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
-    await waitFor(() => readCmdline(second.pid).ok && readFdLinks(second.pid).ok && (readFdLinks(second.pid) as { value: { target: string }[] }).value.some((l) => l.target.endsWith('kanban.db')), 8000, 'second gateway to open kanban.db');
+    await waitFor(() => readCmdline(second.pid).ok && hasOpen(second.pid, 'kanban.db'), 8000, 'second gateway to open kanban.db');
     const { code, report } = await cli(['orphans', '--json', ...NO_S6, ...homesArgs(home)]);
     const r = report!;
     expect(verdictOf(r, first.pid).verdict).toBe('manual');
@@ -209,7 +201,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
     await waitForGatewayReady(profileHome(root, 'argus'), gw.pid);
     await gw.stop();
     const w = startWorker({ root, profile: 'argus', taskId: 't_orphan01' });
-    await waitFor(() => (readFdLinks(w.pid) as { ok: boolean; value?: { target: string }[] }).value?.some((l) => l.target.endsWith('kanban.db')) ?? false, 8000, 'worker to open kanban.db');
+    await waitForOpen(w.pid, 'kanban.db', 8000, 'worker to open kanban.db');
     const { code, report } = await cli(['orphans', '--json', ...NO_S6, ...homesArgs(profileHome(root, 'argus'))]);
     const p = verdictOf(report!, w.pid);
     expect(p.role).toBe('kanban-worker');
@@ -227,7 +219,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
     await waitForGatewayReady(root, g.pid);
     const sq = startProcess(['sqlite3', path.join(root, 'kanban.db')], { stdin: 'pipe', cwd: scratch.dir });
     sq.write('select count(*) from ticks;\n');
-    await waitFor(() => (readFdLinks(sq.pid) as { value?: { target: string }[] }).value?.some((l) => l.target.endsWith('kanban.db')) ?? false, 8000, 'sqlite3 to open kanban.db');
+    await waitForOpen(sq.pid, 'kanban.db', 8000, 'sqlite3 to open kanban.db');
     const { code, report } = await cli(['orphans', '--json', ...NO_S6, ...homesArgs(root)]);
     const p = verdictOf(report!, sq.pid);
     expect(p.verdict).toBe('stray-holder');

@@ -11,12 +11,11 @@ import { classify } from '../src/core/classify.js';
 import { MASK, maskArgv, maskShapes } from '../src/core/mask.js';
 import { formatAge } from '../src/output/table.js';
 import { maskSnapshot } from '../src/output/snapshot.js';
-import { readFdLinks } from '../src/sources/linux/procfs.js';
 import { scanLinux } from '../src/sources/linux/scan.js';
 import { SnapshotError, parseSnapshot, readSnapshotFile } from '../src/sources/snapshot-file.js';
 import type { HostSnapshot, Report } from '../src/types.js';
 import { NO_S6, runCli } from './harness/cli.js';
-import { FAKE_SECRET, REPO_ROOT, killAll, startGateway, startWorker, waitFor, waitForGatewayReady } from './harness/processes.js';
+import { FAKE_SECRET, REPO_ROOT, killAll, startGateway, startWorker, waitForGatewayReady, waitForOpen } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasPython3, isLinux, requireOrSkip } from './harness/skip.js';
 
@@ -172,10 +171,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     const dup = startGateway({ root, profile: 'argus', env: { ...secretEnv, STANDIN_STAY_ON_LOCK_BUSY: '1' }, args: ['gateway', 'run', '--replace', `--token=${FAKE_SECRET}`] });
     const worker = startWorker({ root, profile: 'argus', taskId: 't_round01', env: secretEnv });
     for (const p of [dup.pid, worker.pid]) {
-      await waitFor(() => {
-        const fds = readFdLinks(p);
-        return fds.ok && fds.value.some((l) => l.target.endsWith('kanban.db'));
-      }, 8000, `PID ${p} to open kanban.db`);
+      await waitForOpen(p, 'kanban.db', 8000, `PID ${p} to open kanban.db`);
     }
     // The secrets are really there: in argv and environment of the live processes.
     const live = await scanLinux({ s6ScanDir: '/nonexistent', extraHomes: [root, home] });

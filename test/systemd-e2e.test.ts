@@ -16,7 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
-import { REPO_ROOT, STANDIN_PYTHONPATH, until } from './harness/processes.js';
+import { REPO_ROOT, STANDIN_PYTHONPATH, hasOpen, until } from './harness/processes.js';
 import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 import { hasPython3, requireOrSkip } from './harness/skip.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
@@ -96,20 +96,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
     async function writing(innerPid: number): Promise<void> {
       await until(() => {
         const outer = ns.innerToOuterPid(innerPid);
-        if (!outer) return null;
-        try {
-          return fs.readdirSync(`/proc/${outer}/fd`).some((fd) => {
-            try {
-              return fs.readlinkSync(`/proc/${outer}/fd/${fd}`).endsWith('kanban.db-wal');
-            } catch {
-              return false;
-            }
-          })
-            ? true
-            : null;
-        } catch {
-          return null;
-        }
+        return outer && hasOpen(outer, 'kanban.db-wal') ? true : null;
       }, 20_000, `PID ${innerPid} to open kanban.db-wal`);
     }
 

@@ -182,6 +182,11 @@ export function fdTargets(pid: number): string[] {
   return out;
 }
 
+/** Has pid a file open whose path ends with `suffix` (e.g. 'kanban.db-wal')? False once it is gone. */
+export function hasOpen(pid: number, suffix: string): boolean {
+  return fdTargets(pid).some((t) => t.endsWith(suffix));
+}
+
 export interface ProcLock {
   kind: string; // FLOCK | POSIX | OFDLCK | LEASE
   mode: string; // ADVISORY | MANDATORY
@@ -265,6 +270,11 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** waitFor (20 ms polls) until pid has a file open whose path ends with `suffix`; throws after timeoutMs. */
+export async function waitForOpen(pid: number, suffix: string, timeoutMs: number, what: string): Promise<void> {
+  await waitFor(() => hasOpen(pid, suffix), timeoutMs, what);
 }
 
 /** Wait until HOME/gateway.pid names pid and pid holds the flock on HOME/gateway.lock. */
