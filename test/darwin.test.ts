@@ -11,8 +11,7 @@ import { envFromPsE, parsePsCommands } from '../src/sources/darwin/ps.js';
 import { scanDarwin } from '../src/sources/darwin/scan.js';
 import { rootedHostFiles } from '../src/sources/hostfiles.js';
 import type { ScanOptions } from '../src/sources/index.js';
-import type { Report } from '../src/types.js';
-import { runCli, runRecordedOrphans } from './harness/cli.js';
+import { runCli, runRecordedOrphans, verdictOf } from './harness/cli.js';
 import { layoutHome, listerFrom, portsFrom, readFixture, runnerFrom } from './harness/fixtures.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 import { parseGuardV1 } from './guard-contract.js';
@@ -37,12 +36,6 @@ function host(scenario: string, layout: (dir: string) => void, overrides: string
   };
   return { scan, runner, dir: scratch.dir };
 }
-
-const v = (r: Report, pid: number) => {
-  const p = r.processes.find((x) => x.pid === pid);
-  if (!p) throw new Error(`PID ${pid} not in report: ${r.processes.map((x) => x.pid).join(',')}`);
-  return p;
-};
 
 afterAll(() => cleanupAllScratch());
 
@@ -115,11 +108,11 @@ describe('macOS scans (recorded outputs)', () => {
 
     const { code, report } = await runRecordedOrphans(h.scan);
     const r = report!;
-    expect(v(r, 615).verdict).toBe('supervised');
-    expect(v(r, 615).supervisor).toMatchObject({ kind: 'launchd', unit: 'ai.hermes.gateway', mainPid: 612 });
-    expect(v(r, 615).supervisor!.via).toContain('wrapper PID 612');
-    expect(v(r, 612).role).toBe('gateway-wrapper');
-    expect(v(r, 612).verdict).toBe('supervised');
+    expect(verdictOf(r, 615).verdict).toBe('supervised');
+    expect(verdictOf(r, 615).supervisor).toMatchObject({ kind: 'launchd', unit: 'ai.hermes.gateway', mainPid: 612 });
+    expect(verdictOf(r, 615).supervisor!.via).toContain('wrapper PID 612');
+    expect(verdictOf(r, 612).role).toBe('gateway-wrapper');
+    expect(verdictOf(r, 612).verdict).toBe('supervised');
     expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     expect(code).toBe(0);
   });
@@ -128,9 +121,9 @@ describe('macOS scans (recorded outputs)', () => {
     const h = host('nowrapper', (d) => layoutHome(d, ROOT));
     const { code, report } = await runRecordedOrphans(h.scan);
     expect(h.runner.calls).toEqual(expect.arrayContaining(['launchctl print gui/501/ai.hermes.gateway', 'launchctl print user/501/ai.hermes.gateway', 'launchctl list ai.hermes.gateway']));
-    expect(v(report!, 700).verdict).toBe('supervised');
-    expect(v(report!, 700).supervisor).toMatchObject({ kind: 'launchd', mainPid: 700 });
-    expect(v(report!, 700).supervisor!.via).toContain('XPC_SERVICE_NAME agrees');
+    expect(verdictOf(report!, 700).verdict).toBe('supervised');
+    expect(verdictOf(report!, 700).supervisor).toMatchObject({ kind: 'launchd', mainPid: 700 });
+    expect(verdictOf(report!, 700).supervisor!.via).toContain('XPC_SERVICE_NAME agrees');
     expect(code).toBe(0);
   });
 
@@ -139,8 +132,8 @@ describe('macOS scans (recorded outputs)', () => {
     const h = host('storm', (d) => layoutHome(d, ROOT, { kanban: true }), [], { findPort: ports });
     const { code, report } = await runRecordedOrphans(h.scan);
     const r = report!;
-    expect(v(r, 615).verdict).toBe('supervised');
-    const orphan = v(r, 9120);
+    expect(verdictOf(r, 615).verdict).toBe('supervised');
+    const orphan = verdictOf(r, 9120);
     expect(orphan.verdict).toBe('orphan');
     expect(orphan.ppid).toBe(1);
     expect(orphan.reasons.join(' ')).toContain('launchd ai.hermes.gateway');
@@ -167,7 +160,7 @@ describe('macOS scans (recorded outputs)', () => {
   it('the unsupported-launchd fallback: marker + job without PID → manual (launchd unsupported), exit 0', async () => {
     const h = host('unsupported', (d) => layoutHome(d, ROOT, { launchdUnsupported: true }));
     const { code, report } = await runRecordedOrphans(h.scan);
-    const p = v(report!, 710);
+    const p = verdictOf(report!, 710);
     expect(p.verdict).toBe('manual');
     expect(p.reasons.join(' ')).toContain('manual (launchd unsupported)');
     expect(code).toBe(0);
@@ -176,7 +169,7 @@ describe('macOS scans (recorded outputs)', () => {
   it('without the marker the same host is an orphan of the registered job (the marker is what decides)', async () => {
     const h = host('unsupported', (d) => layoutHome(d, ROOT));
     const { report } = await runRecordedOrphans(h.scan);
-    expect(v(report!, 710).verdict).toBe('orphan');
+    expect(verdictOf(report!, 710).verdict).toBe('orphan');
   });
 
   it('Desktop-managed gateway with a live app is supervised; a web-UI gateway whose server is gone is a ghost', async () => {
@@ -187,10 +180,10 @@ describe('macOS scans (recorded outputs)', () => {
     });
     const { code, report } = await runRecordedOrphans(h.scan);
     const r = report!;
-    expect(v(r, 310).verdict).toBe('supervised');
-    expect(v(r, 310).supervisor).toMatchObject({ kind: 'desktop', mainPid: 300 });
-    expect(v(r, 330).verdict).toBe('ghost');
-    expect(v(r, 330).reasons.join(' ')).toContain('web UI parent is gone');
+    expect(verdictOf(r, 310).verdict).toBe('supervised');
+    expect(verdictOf(r, 310).supervisor).toMatchObject({ kind: 'desktop', mainPid: 300 });
+    expect(verdictOf(r, 330).verdict).toBe('ghost');
+    expect(verdictOf(r, 330).reasons.join(' ')).toContain('web UI parent is gone');
     expect(r.findings.find((f) => f.pid === 330)!.code).toBe('GHOST_GATEWAY');
     // The ghost still dispatches on the shared root's kanban.db beside the Desktop's gateway.
     expect(r.kanban.find((k) => k.db === `${ROOT}/kanban.db`)!.risk).toBe('rival-writers');
@@ -205,7 +198,7 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
     const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-garbage.txt']);
     const { code, report } = await runRecordedOrphans(h.scan);
     expect(report!.supervisors).toContainEqual(expect.objectContaining({ kind: 'launchd', status: 'unknown' }));
-    expect(v(report!, 700).verdict).toBe('unknown');
+    expect(verdictOf(report!, 700).verdict).toBe('unknown');
     expect(code).toBe(3);
   });
 
@@ -219,7 +212,7 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
   it('launchctl print truncated: falls back to the list table PID, never crashes', async () => {
     const h = host('wrapper', wrapperLayout, ['darwin/malformed/launchctl-print-truncated.txt']);
     const { code, report } = await runRecordedOrphans(h.scan);
-    expect(v(report!, 615).verdict).toBe('supervised');
+    expect(verdictOf(report!, 615).verdict).toBe('supervised');
     expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('PID from the list table only');
     expect(code).toBe(0);
   });
@@ -228,7 +221,7 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
     const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-label-garbage.txt']);
     const { code, report } = await runRecordedOrphans(h.scan);
     expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('neither launchctl print nor launchctl list ai.hermes.gateway was understood');
-    expect(v(report!, 700).verdict).toBe('supervised');
+    expect(verdictOf(report!, 700).verdict).toBe('supervised');
     expect(code).toBe(0);
   });
 
@@ -236,7 +229,7 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
     const h = host('wrapper', wrapperLayout, ['darwin/malformed/lsof-truncated.txt']);
     const { report } = await runRecordedOrphans(h.scan);
     expect(report!.findings.some((f) => f.code === 'NOT_VISIBLE' && f.message.includes('lsof'))).toBe(true);
-    expect(v(report!, 615).handles.map((x) => x.path)).toEqual([`${ROOT}/gateway.lock`]);
+    expect(verdictOf(report!, 615).handles.map((x) => x.path)).toEqual([`${ROOT}/gateway.lock`]);
   });
 
   it('lsof timing out → holders unknown, said so', async () => {
@@ -252,7 +245,7 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
     expect(snap.notes.map((n) => n.detail).join(' ')).toContain('ps -E failed');
     expect(snap.processes.find((p) => p.pid === 615)!.visibility.environ).toBe('unsupported');
     const r = classify(snap);
-    expect(v(r, 615).verdict).toBe('supervised'); // the launchd wrapper PID still proves it
+    expect(verdictOf(r, 615).verdict).toBe('supervised'); // the launchd wrapper PID still proves it
   });
 
   it('a damaged ps-list table: bad rows skipped, missing dates give no start time', async () => {

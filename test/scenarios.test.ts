@@ -10,7 +10,7 @@ import { classify } from '../src/core/classify.js';
 import { scanLinux } from '../src/sources/linux/scan.js';
 import { readCmdline, readFdLinks, readStat } from '../src/sources/linux/procfs.js';
 import type { Report } from '../src/types.js';
-import { NO_S6, runCli } from './harness/cli.js';
+import { NO_S6, runCli, verdictOf } from './harness/cli.js';
 import { FAKE_SECRET, hasOpen, killAll, startGateway, startProcess, startWorker, waitFor, waitForGatewayReady, waitForOpen } from './harness/processes.js';
 import { addGatewaySlot, startS6Tree, stopAllS6Trees, type S6Tree } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
@@ -26,12 +26,6 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 const homesArgs = (...homes: string[]) => homes.flatMap((h) => ['--home', h]);
-
-function verdictOf(r: Report, pid: number) {
-  const p = r.processes.find((x) => x.pid === pid);
-  if (!p) throw new Error(`PID ${pid} not in report: ${JSON.stringify(r.processes.map((x) => [x.pid, x.argv.join(' ')]))}`);
-  return p;
-}
 
 const ready = isLinux() && hasPython3();
 

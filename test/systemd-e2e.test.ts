@@ -16,6 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
+import { verdictOf } from './harness/cli.js';
 import { REPO_ROOT, STANDIN_PYTHONPATH, hasOpen, until } from './harness/processes.js';
 import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 import { hasPython3, requireOrSkip } from './harness/skip.js';
@@ -100,12 +101,6 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       }, 20_000, `PID ${innerPid} to open kanban.db-wal`);
     }
 
-    const proc = (r: Report, pid: number) => {
-      const p = r.processes.find((x) => x.pid === pid);
-      if (!p) throw new Error(`PID ${pid} not in report: ${JSON.stringify(r.processes.map((x) => [x.pid, x.argv.join(' ')]))}`);
-      return p;
-    };
-
     beforeAll(async () => {
       fs.mkdirSync(argusHome, { recursive: true });
       fs.mkdirSync(michelProfile, { recursive: true });
@@ -154,7 +149,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       const { code, report } = await doctor(['orphans', '--json', '--home', root, '--home', argusHome]);
       const r = report!;
       for (const [pid, unit, main] of [[orphanRun, 'hermes-gateway.service', mainDefault], [orphanRestart, 'hermes-gateway-argus.service', mainArgus]] as const) {
-        const o = proc(r, pid);
+        const o = verdictOf(r, pid);
         expect(o.verdict).toBe('orphan');
         expect(o.ppid).toBe(1);
         expect(o.supervisor).toBeNull();
@@ -162,13 +157,13 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
         expect(why).toContain(`not MainPID ${main} of ${unit}`);
         expect(why).toContain(`is not /system.slice/${unit}`);
         expect(why).toMatch(new RegExp(`launched by hand: no controlling terminal, session ${pid}, outside ${unit.replace(/\./g, '\\.')}`));
-        expect(proc(r, main).verdict).toBe('supervised');
-        expect(proc(r, main).supervisor).toMatchObject({ kind: 'systemd', unit, mainPid: main, via: 'MainPID' });
+        expect(verdictOf(r, main).verdict).toBe('supervised');
+        expect(verdictOf(r, main).supervisor).toMatchObject({ kind: 'systemd', unit, mainPid: main, via: 'MainPID' });
         const f = r.findings.find((x) => x.code === 'ORPHAN_GATEWAY' && x.pid === pid)!;
         expect(f.message).toContain(`\`systemctl restart ${unit}\``);
       }
-      expect(proc(r, orphanRestart).hermesHome).toBe(argusHome);
-      expect(proc(r, orphanRun).hermesHome).toBe(root);
+      expect(verdictOf(r, orphanRestart).hermesHome).toBe(argusHome);
+      expect(verdictOf(r, orphanRun).hermesHome).toBe(root);
       const k = r.kanban.find((x) => x.db === path.join(root, 'kanban.db'))!;
       expect(k.risk).toBe('rival-writers');
       expect(k.writers.map((w) => w.pid)).toEqual(expect.arrayContaining([mainDefault, mainArgus, orphanRun, orphanRestart]));
@@ -202,11 +197,11 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       await ready(argusHome, after);
       expect((await ns.exec(['kill', '-0', String(orphanRestart)])).code).toBe(0);
       const { code, report } = await doctor(['orphans', '--json', '--home', argusHome]);
-      const o = proc(report!, orphanRestart);
+      const o = verdictOf(report!, orphanRestart);
       expect(o.verdict).toBe('orphan');
       expect(o.ppid).toBe(1);
       expect(o.reasons.join('\n')).toContain(`not MainPID ${after} of hermes-gateway-argus.service`);
-      expect(proc(report!, after).verdict).toBe('supervised');
+      expect(verdictOf(report!, after).verdict).toBe('supervised');
       expect(report!.processes.some((p) => p.pid === before)).toBe(false);
       expect(report!.units!.find((u) => u.unit === 'hermes-gateway-argus.service')!.mainPid).toBe(after);
       expect(code).toBe(2);
@@ -225,7 +220,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       }, 20_000, 'the wrapped michel gateway');
       const { code, report } = await doctor(['orphans', '--json', '--home', michelProfile]);
       const r = report!;
-      const g = proc(r, gw);
+      const g = verdictOf(r, gw);
       expect(g.ppid).toBe(wrapper);
       expect(g.verdict).toBe('supervised');
       expect(g.supervisor).toMatchObject({ kind: 'systemd', unit: 'hermes-michel.service', mainPid: wrapper });
@@ -254,7 +249,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       }, 10_000, 'the worker PID');
       expect((await ns.cgroupOf(worker)).join('\n')).not.toContain('hermes-gateway-wk.service');
       const { code, report } = await doctor(['orphans', '--json', '--home', wkProfile]);
-      const w = proc(report!, worker);
+      const w = verdictOf(report!, worker);
       expect(w.role).toBe('kanban-worker');
       expect(w.ppid).toBe(gw);
       expect(w.verdict).toBe('supervised');

@@ -12,8 +12,7 @@ import { scanWin32 } from '../src/sources/win32/scan.js';
 import { parseCsv, parseSchtasksCsv } from '../src/sources/supervisors/windows-task.js';
 import { rootedHostFiles } from '../src/sources/hostfiles.js';
 import type { ScanOptions } from '../src/sources/index.js';
-import type { Report } from '../src/types.js';
-import { runRecordedOrphans } from './harness/cli.js';
+import { runRecordedOrphans, verdictOf } from './harness/cli.js';
 import { layoutHome, readFixture, runnerFrom } from './harness/fixtures.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 
@@ -38,12 +37,6 @@ function host(overrides: string[] = [], pidRecord: Record<string, unknown> | nul
   };
   return { scan, runner };
 }
-
-const v = (r: Report, pid: number) => {
-  const p = r.processes.find((x) => x.pid === pid);
-  if (!p) throw new Error(`PID ${pid} not in report: ${r.processes.map((x) => x.pid).join(',')}`);
-  return p;
-};
 
 afterAll(() => cleanupAllScratch());
 
@@ -111,14 +104,14 @@ describe('Windows scans (recorded outputs)', () => {
 
     const { code, report } = await runRecordedOrphans(h.scan);
     const r = report!;
-    expect(v(r, 5004).verdict).toBe('supervised');
-    expect(v(r, 5004).supervisor).toMatchObject({ kind: 'windows-task', unit: 'Hermes_Gateway', mainPid: null });
-    expect(v(r, 5004).supervisor!.via).toContain('PID 5000');
-    expect(v(r, 5004).hermesHome).toBe(ROOT);
-    expect(v(r, 2004).verdict).toBe('supervised');
-    expect(v(r, 2004).supervisor).toMatchObject({ kind: 'windows-task', unit: 'Hermes_Gateway_argus' });
-    expect(v(r, 3204).verdict).toBe('orphan');
-    expect(v(r, 3204).hermesHome).toBe(ARGUS);
+    expect(verdictOf(r, 5004).verdict).toBe('supervised');
+    expect(verdictOf(r, 5004).supervisor).toMatchObject({ kind: 'windows-task', unit: 'Hermes_Gateway', mainPid: null });
+    expect(verdictOf(r, 5004).supervisor!.via).toContain('PID 5000');
+    expect(verdictOf(r, 5004).hermesHome).toBe(ROOT);
+    expect(verdictOf(r, 2004).verdict).toBe('supervised');
+    expect(verdictOf(r, 2004).supervisor).toMatchObject({ kind: 'windows-task', unit: 'Hermes_Gateway_argus' });
+    expect(verdictOf(r, 3204).verdict).toBe('orphan');
+    expect(verdictOf(r, 3204).hermesHome).toBe(ARGUS);
     const f = r.findings.find((x) => x.code === 'ORPHAN_GATEWAY' && x.pid === 3204)!;
     expect(f.remedy).toBe('taskkill /PID 3204');
     expect(f.message).toContain('schtasks /Run /TN "Hermes_Gateway_argus"');
@@ -130,8 +123,8 @@ describe('Windows scans (recorded outputs)', () => {
   it('a localised schtasks answer gives the same verdicts for argus', async () => {
     const h = host(['win32/malformed/schtasks-localized.txt']);
     const { report } = await runRecordedOrphans(h.scan);
-    expect(v(report!, 2004).verdict).toBe('supervised');
-    expect(v(report!, 3204).verdict).toBe('orphan');
+    expect(verdictOf(report!, 2004).verdict).toBe('supervised');
+    expect(verdictOf(report!, 3204).verdict).toBe('orphan');
   });
 });
 

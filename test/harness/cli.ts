@@ -3,7 +3,7 @@ import { main } from '../../src/cli.js';
 import type { CommandContext } from '../../src/commands/context.js';
 import type { KillContext } from '../../src/commands/kill.js';
 import type { ScanOptions } from '../../src/sources/index.js';
-import type { Report } from '../../src/types.js';
+import type { ProcessVerdict, Report } from '../../src/types.js';
 
 /** argv fragment pointing --s6-scandir at a folder that does not exist, so no s6 tree is seen. */
 export const NO_S6 = ['--s6-scandir', '/nonexistent/hermes-doctor-no-s6'];
@@ -30,4 +30,11 @@ export async function runCli(args: string[], ctx: CliContext = {}): Promise<CliR
 export async function runRecordedOrphans(scan: ScanOptions, args: string[] = []): Promise<CliRun & { report: Report | null }> {
   const r = await runCli(['orphans', '--json', '--all-users', ...args], { scan });
   return { ...r, report: r.out ? (JSON.parse(r.out) as Report) : null };
+}
+
+/** The verdict of PID in a report; throws naming the PIDs and commands the report has when it is missing. */
+export function verdictOf(r: Report, pid: number): ProcessVerdict {
+  const p = r.processes.find((x) => x.pid === pid);
+  if (!p) throw new Error(`PID ${pid} not in report: ${JSON.stringify(r.processes.map((x) => [x.pid, x.argv.join(' ')]))}`);
+  return p;
 }
