@@ -342,7 +342,8 @@ function buildEnv(base: Record<string, string>, patch?: EnvPatch): Record<string
   return env;
 }
 
-function minimalEnv(home: string): Record<string, string> {
+/** The environment stand-ins start from: minimal PATH, HOME=home, C.UTF-8, the stand-in PYTHONPATH, no bytecode. */
+export function minimalEnv(home: string): Record<string, string> {
   return {
     PATH: MINIMAL_PATH,
     HOME: home,

@@ -6,9 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   MINIMAL_PATH,
-  STANDIN_PYTHONPATH,
   childrenOf,
   isAlive,
+  minimalEnv,
+  readCmdline,
   readStartTicks,
   readStat,
   registerPid,
@@ -16,6 +17,7 @@ import {
   waitFor,
   waitForGatewayReady,
 } from './processes.js';
+import { profileHome } from './scratch.js';
 
 export interface S6Slot {
   /** Service name, `gateway-<profile>`. */
@@ -130,13 +132,9 @@ export async function addGatewaySlot(tree: S6Tree, opts: SlotOptions): Promise<S
   const root = path.resolve(opts.root);
   const name = `gateway-${opts.profile}`;
   const dir = path.join(tree.scanDir, name);
-  const home = opts.profile === 'default' ? root : path.join(root, 'profiles', opts.profile);
+  const home = profileHome(root, opts.profile);
   const exports: Record<string, string> = {
-    PATH: MINIMAL_PATH,
-    HOME: path.dirname(root),
-    LANG: 'C.UTF-8',
-    PYTHONPATH: STANDIN_PYTHONPATH,
-    PYTHONDONTWRITEBYTECODE: '1',
+    ...minimalEnv(path.dirname(root)),
     HERMES_HOME: root,
     HERMES_S6_SUPERVISED_CHILD: '1',
     ...(opts.env ?? {}),
@@ -191,13 +189,7 @@ export function supervisePid(tree: S6Tree, name: string): number | null {
   for (const p of childrenOf(tree.svscanPid)) {
     const st = readStat(p);
     if (!st) continue;
-    let argv: string[] = [];
-    try {
-      argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (st.comm === 's6-supervise' && argv[1] === svc) return p;
+    if (st.comm === 's6-supervise' && readCmdline(p)[1] === svc) return p;
   }
   return null;
 }

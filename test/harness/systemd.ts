@@ -28,7 +28,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, sleep } from './processes.js';
+import { REPO_ROOT, isAlive, sleep } from './processes.js';
 
 const SYSTEMD_BIN = '/lib/systemd/systemd';
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -345,11 +345,10 @@ function cleanupCgroups(before: CgroupSnapshot): string[] {
       return !mounted.has(target);
     });
     if (dirs.length + links.length > 0) {
-      const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
       const script =
         `mount -o remount,rw ${CGROUP_ROOT} || exit 1\n` +
-        links.map((l) => `rm -f ${q(l)}\n`).join('') +
-        dirs.map((d) => `find ${q(d)} -depth -type d -exec rmdir {} + 2>/dev/null; rmdir ${q(d)} 2>/dev/null\n`).join('') +
+        links.map((l) => `rm -f ${shq(l)}\n`).join('') +
+        dirs.map((d) => `find ${shq(d)} -depth -type d -exec rmdir {} + 2>/dev/null; rmdir ${shq(d)} 2>/dev/null\n`).join('') +
         `mount -o remount,ro ${CGROUP_ROOT}\n`;
       const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -391,16 +390,6 @@ function pidsInNamespace(pidNs: string): number[] {
   return out;
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -418,6 +407,7 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/** Always single-quotes s for sh (processes.ts shQuote leaves safe words bare). */
 function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -797,11 +787,11 @@ class NsImpl implements SystemdNs {
     this.killInit();
     await Promise.race([this.launcherExit, sleep(5000)]);
     const deadline = Date.now() + 5000;
-    while ((this.pid && alive(this.pid)) || (this.pidNs && pidsInNamespace(this.pidNs).length > 0)) {
+    while ((this.pid && isAlive(this.pid)) || (this.pidNs && pidsInNamespace(this.pidNs).length > 0)) {
       if (Date.now() > deadline) break;
       await sleep(10);
     }
-    if (this.launcher.pid && alive(this.launcher.pid)) {
+    if (this.launcher.pid && isAlive(this.launcher.pid)) {
       try {
         process.kill(this.launcher.pid, 'SIGKILL');
       } catch {
@@ -816,11 +806,11 @@ class NsImpl implements SystemdNs {
     if (this.done) return;
     this.killInit();
     const deadline = Date.now() + 3000;
-    while ((this.pid && alive(this.pid)) || (this.pidNs && pidsInNamespace(this.pidNs).length > 0)) {
+    while ((this.pid && isAlive(this.pid)) || (this.pidNs && pidsInNamespace(this.pidNs).length > 0)) {
       if (Date.now() > deadline) break;
       sleepSync(10);
     }
-    if (this.launcher.pid && alive(this.launcher.pid)) {
+    if (this.launcher.pid && isAlive(this.launcher.pid)) {
       try {
         process.kill(this.launcher.pid, 'SIGKILL');
       } catch {
