@@ -13,6 +13,7 @@ import {
   readProcLocks,
   readStat,
   registeredPids,
+  sleep,
   startGateway,
   startProcess,
   startWorker,
@@ -108,7 +109,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     expect(ex.code).toBe(1);
     expect(second.output().stderr).toMatch(/gateway\.lock is held/);
     const dup = startGateway({ root, env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
-    await new Promise((r) => setTimeout(r, 600));
+    await sleep(600);
     expect(dup.alive()).toBe(true);
     expect((readJson(path.join(root, 'gateway.pid')) as PidRecord).pid).toBe(first.pid);
     const dupLocks = readProcLocks().filter((l) => l.pid === dup.pid && l.kind === 'FLOCK');
@@ -134,7 +135,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     const gw = startGateway({ root, env: { STANDIN_IGNORE_TERM: '1', STANDIN_NO_KANBAN: '1' } });
     await waitForGatewayReady(root, gw.pid);
     gw.signal('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     expect(gw.alive()).toBe(true);
     expect(fs.existsSync(path.join(root, 'kanban.db'))).toBe(false);
     gw.signal('SIGKILL');

@@ -34,6 +34,7 @@ import {
   startGateway,
   startProcess,
   startWorker,
+  until,
   waitFor,
   waitForGatewayReady,
   waitForOpen,
@@ -474,11 +475,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
     // A second shell gateway moved into the unit's cgroup: supervised by cgroup, never signalled.
     const inside = await sys.launchOrphan(['/usr/bin/python3', '-m', 'hermes_cli.main', '-p', 'argus', 'gateway', 'run', '--replace'], { ...env, STANDIN_CLOBBER_ON_TERM: '0' });
     await sys.moveIntoUnitCgroup(inside, 'hermes-gateway-argus.service');
-    const deadline = Date.now() + 10_000;
-    while (!(await sys.exec(['ls', '-l', `/proc/${orphan}/fd`])).stdout.includes('kanban.db')) {
-      if (Date.now() > deadline) throw new Error('the orphan did not open kanban.db');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await until(async () => ((await sys.exec(['ls', '-l', `/proc/${orphan}/fd`])).stdout.includes('kanban.db') ? true : null), 10_000, 'the orphan to open kanban.db', 200);
     const stateBefore = fs.readFileSync(path.join(home, 'gateway_state.json'), 'utf8');
 
     const refused = await sys.exec(['node', CLI, 'orphans', '--json', '--kill', '--yes', '--pid', String(inside), String(mainPid), '--home', home]);
