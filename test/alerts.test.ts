@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { classify } from '../src/core/classify.js';
 import { renderPrometheus } from '../src/output/prometheus.js';
 import { readSnapshotFile } from '../src/sources/snapshot-file.js';
+import { SNAPSHOTS } from './harness/fixtures.js';
 import { REPO_ROOT } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 import { hasBinary, requireOrSkip } from './harness/skip.js';
@@ -96,7 +97,7 @@ describe.skipIf(requireOrSkip('promtool (apt-get install prometheus)', hasBinary
     const yaml = rulesFromDocs();
     fs.writeFileSync(path.join(dir, 'rules.yml'), yaml);
     const rules = new Map(parseRules(yaml).map((r) => [r.alert, r]));
-    const report = classify(readSnapshotFile(path.join(REPO_ROOT, 'fixtures', 'snapshots', 'seed-001-systemd-orphans.snapshot.json')));
+    const report = classify(readSnapshotFile(path.join(SNAPSHOTS, 'seed-001-systemd-orphans.snapshot.json')));
     const metrics = renderPrometheus(report, { nowMs: 0 });
     const input = seriesOf(metrics).filter((s) => !s.series.startsWith('hermes_doctor_last_run_timestamp_seconds'));
 

@@ -17,12 +17,12 @@ import { windowsSignaller } from '../src/actions/signaller-win32.js';
 import type { AsyncProcessSignaller } from '../src/actions/signaller-async.js';
 import { scanWithSnapshot } from '../src/commands/orphans.js';
 import { type KillPlan, type KillTarget, planKill } from '../src/core/kill-plan.js';
-import { recordedRunner, type RunResult } from '../src/sources/runner.js';
+import { recordedRunner } from '../src/sources/runner.js';
 import { cimArgs } from '../src/sources/win32/cim.js';
 import type { KillAction, Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
 import { NO_S6, runCli, type CliRun as CliOutput } from './harness/cli.js';
-import { readFixture } from './harness/fixtures.js';
+import { recordedResult } from './harness/fixtures.js';
 import {
   FAKE_SECRET,
   REPO_ROOT,
@@ -505,11 +505,6 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
 // ---------------------------------------------------------------------------------------------------
 // macOS and Windows: the same action through the recorded-fixture signallers (no real process).
 
-function out(rel: string): Partial<RunResult> {
-  const f = readFixture(rel);
-  return { code: f.meta.error ? null : Number(f.meta.exit ?? 0), stdout: f.body, stderr: f.meta.stderr ?? '', error: f.meta.error ?? null };
-}
-
 describe('--kill flows on recorded macOS and Windows answers', () => {
   const winTarget: KillTarget = {
     pid: 3204,
@@ -523,9 +518,9 @@ describe('--kill flows on recorded macOS and Windows answers', () => {
 
   it('Windows: polite taskkill refused ("only forcefully") → identity re-checked → taskkill /F → killed', async () => {
     const runner = recordedRunner({
-      [idKey]: [out('win32/signaller/identity-3204.txt'), out('win32/signaller/identity-3204.txt'), out('win32/signaller/identity-none.txt')],
-      'taskkill /PID 3204': out('win32/signaller/taskkill-term-forcefully.txt'),
-      'taskkill /PID 3204 /F': out('win32/signaller/taskkill-force-ok.txt'),
+      [idKey]: [recordedResult('win32/signaller/identity-3204.txt'), recordedResult('win32/signaller/identity-3204.txt'), recordedResult('win32/signaller/identity-none.txt')],
+      'taskkill /PID 3204': recordedResult('win32/signaller/taskkill-term-forcefully.txt'),
+      'taskkill /PID 3204 /F': recordedResult('win32/signaller/taskkill-force-ok.txt'),
     });
     const audit = memoryAuditSink();
     const [a] = await executeKillPlan({ targets: [winTarget], refusals: [] }, { signaller: windowsSignaller(runner), audit, ...fast });
@@ -536,7 +531,7 @@ describe('--kill flows on recorded macOS and Windows answers', () => {
   });
 
   it('Windows: the PID now belongs to notepad → skipped, no taskkill at all', async () => {
-    const runner = recordedRunner({ [idKey]: out('win32/signaller/identity-reused.txt') });
+    const runner = recordedRunner({ [idKey]: recordedResult('win32/signaller/identity-reused.txt') });
     const [a] = await executeKillPlan({ targets: [winTarget], refusals: [] }, { signaller: windowsSignaller(runner), audit: memoryAuditSink(), ...fast });
     expect(a).toMatchObject({ outcome: 'skipped', signals: [] });
     expect(runner.calls).toEqual([idKey]);
@@ -544,8 +539,8 @@ describe('--kill flows on recorded macOS and Windows answers', () => {
 
   it('Windows: polite refused, then the PID is reused before /F → no /F; an unreadable identity stops everything', async () => {
     const runner = recordedRunner({
-      [idKey]: [out('win32/signaller/identity-3204.txt'), out('win32/signaller/identity-reused.txt')],
-      'taskkill /PID 3204': out('win32/signaller/taskkill-term-forcefully.txt'),
+      [idKey]: [recordedResult('win32/signaller/identity-3204.txt'), recordedResult('win32/signaller/identity-reused.txt')],
+      'taskkill /PID 3204': recordedResult('win32/signaller/taskkill-term-forcefully.txt'),
     });
     const [a] = await executeKillPlan({ targets: [winTarget], refusals: [] }, { signaller: windowsSignaller(runner), audit: null, ...fast });
     expect(runner.calls).toEqual([idKey, 'taskkill /PID 3204', idKey]);
@@ -557,10 +552,10 @@ describe('--kill flows on recorded macOS and Windows answers', () => {
 
   it('macOS: identity from ps lstart, SIGTERM, gone → terminated', async () => {
     const key = 'ps -p 9120 -ww -o lstart=,command=';
-    const runner = recordedRunner({ [key]: [out('darwin/signaller/ps-identity-9120.txt'), out('darwin/signaller/ps-identity-gone.txt')] });
+    const runner = recordedRunner({ [key]: [recordedResult('darwin/signaller/ps-identity-9120.txt'), recordedResult('darwin/signaller/ps-identity-gone.txt')] });
     const sent: [number, string][] = [];
     const s = darwinSignaller(runner, (pid, sig) => (sent.push([pid, sig]), true));
-    const id = (await darwinSignaller(recordedRunner({ [key]: out('darwin/signaller/ps-identity-9120.txt') }), () => true).identity(9120))!;
+    const id = (await darwinSignaller(recordedRunner({ [key]: recordedResult('darwin/signaller/ps-identity-9120.txt') }), () => true).identity(9120))!;
     const t: KillTarget = { ...winTarget, pid: 9120, startTicks: id.startTicks, argv: id.argv, hermesHome: '/Users/alice/.hermes', auditRoot: '/Users/alice/.hermes' };
     const [a] = await executeKillPlan({ targets: [t], refusals: [] }, { signaller: s, audit: memoryAuditSink(), ...fast });
     expect(sent).toEqual([[9120, 'SIGTERM']]);

@@ -13,11 +13,10 @@ import { TEXTFILE_NAME, writeFileAtomic, writeTextfile } from '../src/output/tex
 import { readSnapshotFile } from '../src/sources/snapshot-file.js';
 import type { Report } from '../src/types.js';
 import { NO_S6, runCli } from './harness/cli.js';
-import { REPO_ROOT, killAll, startGateway, waitForGatewayReady, waitForOpen } from './harness/processes.js';
+import { SNAPSHOTS } from './harness/fixtures.js';
+import { killAll, startGateway, waitForGatewayReady, waitForOpen } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasBinary, hasPython3, isLinux, requireOrSkip } from './harness/skip.js';
-
-const FIXTURES = path.join(REPO_ROOT, 'fixtures', 'snapshots');
 
 /** Runs `promtool check metrics` on text; returns its exit status and output. */
 function promtool(text: string): { status: number | null; output: string } {
@@ -36,7 +35,7 @@ function samples(text: string): Map<string, number> {
   return out;
 }
 
-const seed001 = () => classify(readSnapshotFile(path.join(FIXTURES, 'seed-001-systemd-orphans.snapshot.json')));
+const seed001 = () => classify(readSnapshotFile(path.join(SNAPSHOTS, 'seed-001-systemd-orphans.snapshot.json')));
 
 afterEach(async () => {
   await killAll();
@@ -72,7 +71,7 @@ describe('Prometheus exposition', () => {
   describe.skipIf(requireOrSkip('promtool (apt-get install prometheus)', hasBinary('promtool')))('promtool check metrics', () => {
     it('accepts the metrics of both incident fixtures and of a report with awkward home names', () => {
       for (const f of ['seed-001-systemd-orphans', 'seed-000-webui-respawn']) {
-        const text = renderPrometheus(classify(readSnapshotFile(path.join(FIXTURES, `${f}.snapshot.json`))), { orphansKilled: 1 });
+        const text = renderPrometheus(classify(readSnapshotFile(path.join(SNAPSHOTS, `${f}.snapshot.json`))), { orphansKilled: 1 });
         const r = promtool(text);
         expect(r.output).toBe('');
         expect(r.status).toBe(0);

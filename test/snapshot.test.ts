@@ -15,11 +15,10 @@ import { scanLinux } from '../src/sources/linux/scan.js';
 import { SnapshotError, parseSnapshot, readSnapshotFile } from '../src/sources/snapshot-file.js';
 import type { HostSnapshot, Report } from '../src/types.js';
 import { NO_S6, runCli } from './harness/cli.js';
-import { FAKE_SECRET, REPO_ROOT, killAll, startGateway, startWorker, waitForGatewayReady, waitForOpen } from './harness/processes.js';
+import { SNAPSHOTS } from './harness/fixtures.js';
+import { FAKE_SECRET, killAll, startGateway, startWorker, waitForGatewayReady, waitForOpen } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasPython3, isLinux, requireOrSkip } from './harness/skip.js';
-
-const FIXTURES = path.join(REPO_ROOT, 'fixtures', 'snapshots');
 
 afterEach(async () => {
   await killAll();
@@ -53,7 +52,7 @@ describe('argv masking', () => {
   });
 
   it('masks a copy: the live snapshot is not modified', () => {
-    const snap = readSnapshotFile(path.join(FIXTURES, 'seed-001-systemd-orphans.snapshot.json'));
+    const snap = readSnapshotFile(path.join(SNAPSHOTS, 'seed-001-systemd-orphans.snapshot.json'));
     snap.processes[0]!.argv.push('--api-key', FAKE_SECRET);
     snap.supervisors[0]!.systemdUnits![0]!.execStart.push(`--token=${FAKE_SECRET}`);
     const before = JSON.stringify(snap);
@@ -79,8 +78,8 @@ interface Expected {
 describe('incident fixtures', () => {
   for (const name of ['seed-001-systemd-orphans', 'seed-000-webui-respawn']) {
     it(`${name}: orphans --from gives the expected verdicts, kanban risk, findings and exit code`, async () => {
-      const file = path.join(FIXTURES, `${name}.snapshot.json`);
-      const exp = (JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.expected.json`), 'utf8')) as Expected).expected;
+      const file = path.join(SNAPSHOTS, `${name}.snapshot.json`);
+      const exp = (JSON.parse(fs.readFileSync(path.join(SNAPSHOTS, `${name}.expected.json`), 'utf8')) as Expected).expected;
       const r = await runCli(['orphans', '--from', file, '--json']);
       const report = JSON.parse(r.out) as Report;
       expect(r.code).toBe(exp.exitCode);
@@ -100,7 +99,7 @@ describe('incident fixtures', () => {
   }
 
   it('the seed 001 table shows the ages of the incident, relative to when the snapshot was taken', async () => {
-    const r = await runCli(['orphans', '--from', path.join(FIXTURES, 'seed-001-systemd-orphans.snapshot.json'), '--no-color']);
+    const r = await runCli(['orphans', '--from', path.join(SNAPSHOTS, 'seed-001-systemd-orphans.snapshot.json'), '--no-color']);
     expect(r.out).toMatch(/│ 2361366 │ 1\s+│ 1-04:09:41 │/);
     expect(r.out).toMatch(/│ 3982251 │ 1\s+│ 02:25:29\s+│/);
   });
@@ -108,7 +107,7 @@ describe('incident fixtures', () => {
 
 describe('bad snapshot files: a clear message, exit 3, nothing else', () => {
   const dir = () => makeScratch().dir;
-  const good = () => JSON.parse(fs.readFileSync(path.join(FIXTURES, 'seed-001-systemd-orphans.snapshot.json'), 'utf8')) as Record<string, unknown>;
+  const good = () => JSON.parse(fs.readFileSync(path.join(SNAPSHOTS, 'seed-001-systemd-orphans.snapshot.json'), 'utf8')) as Record<string, unknown>;
   const cases: [string, (d: string) => string, RegExp][] = [
     ['missing file', (d) => path.join(d, 'nope.json'), /nope\.json is not a usable hermes-doctor snapshot.*no such file/],
     ['empty file', (d) => write(d, ''), /the file is empty/],
@@ -146,7 +145,7 @@ describe('bad snapshot files: a clear message, exit 3, nothing else', () => {
   }
 
   it('--from never goes with --kill (the PIDs belong to another host or moment)', () => {
-    const from = path.join(FIXTURES, 'seed-001-systemd-orphans.snapshot.json');
+    const from = path.join(SNAPSHOTS, 'seed-001-systemd-orphans.snapshot.json');
     expect(() => classifyFromFile({ from, kill: true } as Parameters<typeof classifyFromFile>[0])).toThrow(/cannot be combined with --kill/);
     expect(classifyFromFile({ from }).summary.exitCode).toBe(2);
   });

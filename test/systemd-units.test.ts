@@ -15,9 +15,10 @@ import { parseCgroup } from '../src/sources/linux/procfs.js';
 import { renderTable } from '../src/output/table.js';
 import type { CgroupLine, HostSnapshot, ProcessRecord, SupervisorObservation } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
+import { FIXTURES } from './harness/fixtures.js';
 import { home, proc as baseProc } from './harness/records.js';
 
-const FIX = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'systemd-user');
+const FIX = path.join(FIXTURES, 'systemd-user');
 const fx = (name: string) => fs.readFileSync(path.join(FIX, name), 'utf8');
 const cg = (name: string): CgroupLine[] => parseCgroup(fx(name));
 

@@ -13,7 +13,7 @@ import { parseCsv, parseSchtasksCsv } from '../src/sources/supervisors/windows-t
 import { rootedHostFiles } from '../src/sources/hostfiles.js';
 import type { ScanOptions } from '../src/sources/index.js';
 import { runRecordedOrphans, verdictOf } from './harness/cli.js';
-import { layoutHome, readFixture, runnerFrom } from './harness/fixtures.js';
+import { layoutHome, readFixture, recordedResult, runnerFrom } from './harness/fixtures.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 
 const ROOT = 'c:/users/alice/appdata/local/hermes';
@@ -184,13 +184,9 @@ describe('Windows malformed and failing outputs: clear unknown, no crash', () =>
 
 describe('windowsSignaller (recorded taskkill and Get-CimInstance)', () => {
   const idKey = ['powershell.exe', ...cimArgs('ProcessId=3204')].join(' ');
-  const out = (rel: string) => {
-    const f = readFixture(rel);
-    return { code: f.meta.error ? null : Number(f.meta.exit ?? 0), stdout: f.body, stderr: f.meta.stderr ?? '', error: f.meta.error ?? null };
-  };
 
   it('identity: start stamp and argv as the scan records them; null once gone; a reused PID differs', async () => {
-    const runner = recordedRunner({ [idKey]: [out('win32/signaller/identity-3204.txt'), out('win32/signaller/identity-reused.txt'), out('win32/signaller/identity-none.txt')] });
+    const runner = recordedRunner({ [idKey]: [recordedResult('win32/signaller/identity-3204.txt'), recordedResult('win32/signaller/identity-reused.txt'), recordedResult('win32/signaller/identity-none.txt')] });
     const s = windowsSignaller(runner);
     const first = await s.identity(3204);
     expect(first).toEqual({ pid: 3204, startTicks: Date.UTC(2026, 10, 20, 9, 5, 0) / 10 + 50, argv: ['python', '-m', 'hermes_cli.main', '--profile', 'argus', 'gateway', 'run', '--replace'] });
@@ -208,9 +204,9 @@ describe('windowsSignaller (recorded taskkill and Get-CimInstance)', () => {
 
   it('term is taskkill /PID N; a windowless gateway refuses it (eperm + reason), kill is taskkill /PID N /F', async () => {
     const runner = recordedRunner({
-      'taskkill /PID 3204': out('win32/signaller/taskkill-term-forcefully.txt'),
-      'taskkill /PID 3204 /F': [out('win32/signaller/taskkill-force-ok.txt'), out('win32/signaller/taskkill-notfound.txt')],
-      'taskkill /PID 900 /F': out('win32/signaller/taskkill-denied.txt'),
+      'taskkill /PID 3204': recordedResult('win32/signaller/taskkill-term-forcefully.txt'),
+      'taskkill /PID 3204 /F': [recordedResult('win32/signaller/taskkill-force-ok.txt'), recordedResult('win32/signaller/taskkill-notfound.txt')],
+      'taskkill /PID 900 /F': recordedResult('win32/signaller/taskkill-denied.txt'),
     });
     const s = windowsSignaller(runner);
     expect(await s.signal(3204, 'term')).toBe('eperm');

@@ -7,6 +7,8 @@ import type { PortLookup, ProcessLister, ProcessRow } from '../../src/sources/pr
 import { REPO_ROOT } from './processes.js';
 
 export const FIXTURES = path.join(REPO_ROOT, 'fixtures');
+/** fixtures/snapshots: recorded host snapshots and their expected verdicts. */
+export const SNAPSHOTS = path.join(FIXTURES, 'snapshots');
 
 /** A recorded output: header fields (`# name: value` lines before `---`) and the raw body after it. */
 export interface Fixture {
@@ -28,13 +30,19 @@ export function readFixture(rel: string): Fixture {
   return { meta, body: text.slice(end + 5) };
 }
 
-function result(f: Fixture): Partial<RunResult> {
+/** A fixture as the runner result it records: exit code (null with `# error:`), body as stdout, stderr, error. */
+function resultOf(f: Fixture): Partial<RunResult> {
   return {
     code: f.meta.error ? null : Number(f.meta.exit ?? 0),
     stdout: f.body,
     stderr: f.meta.stderr ?? '',
     error: f.meta.error ?? null,
   };
+}
+
+/** The runner result recorded in fixtures/REL. */
+export function recordedResult(rel: string): Partial<RunResult> {
+  return resultOf(readFixture(rel));
 }
 
 /**
@@ -45,12 +53,12 @@ export function runnerFrom(dir: string, ...overrides: string[]) {
   const outputs: Record<string, Partial<RunResult> | Partial<RunResult>[]> = {};
   for (const f of fs.readdirSync(path.join(FIXTURES, dir)).filter((x) => x.endsWith('.txt')).sort()) {
     const fx = readFixture(path.join(dir, f));
-    if (fx.meta.key) outputs[fx.meta.key] = result(fx);
+    if (fx.meta.key) outputs[fx.meta.key] = resultOf(fx);
   }
   for (const o of overrides) {
     const fx = readFixture(o);
     if (!fx.meta.key) throw new Error(`${o}: no '# key:'`);
-    outputs[fx.meta.key] = result(fx);
+    outputs[fx.meta.key] = resultOf(fx);
   }
   return recordedRunner(outputs);
 }
