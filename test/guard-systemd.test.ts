@@ -12,13 +12,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GuardDecision } from '../src/core/guard.js';
 import { parseGuardV1 } from './guard-contract.js';
-import { REPO_ROOT, STANDIN_PYTHONPATH, until } from './harness/processes.js';
+import { CLI_BIN as CLI, REPO_ROOT, STANDIN_PYTHONPATH, until } from './harness/processes.js';
 import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 import { hasBinary, hasPython3, requireOrSkip } from './harness/skip.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
 
 const avail = systemdAvailable();
-const CLI = path.join(REPO_ROOT, 'bin', 'hermes-doctor.js');
 const NODE = process.execPath;
 const PY = '/usr/bin/python3';
 const builtCli = fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'));

@@ -13,12 +13,11 @@ import type { HomeSupervisor } from '../src/core/supervision.js';
 import type { ProcessVerdict, Report } from '../src/types.js';
 import { parseGuardV1 } from './guard-contract.js';
 import { NO_S6, runCli } from './harness/cli.js';
-import { MINIMAL_PATH, REPO_ROOT, killAll, startProcess, waitFor } from './harness/processes.js';
+import { CLI_BIN as CLI, MINIMAL_PATH, killAll, startProcess, waitFor } from './harness/processes.js';
 import { addGatewaySlot, startS6Tree, stopAllS6Trees } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasBinary, hasPython3, hasS6, isLinux, requireOrSkip } from './harness/skip.js';
 
-const CLI = path.join(REPO_ROOT, 'bin', 'hermes-doctor.js');
 const NO_SYSTEMD = { systemdMarker: '/nonexistent/hermes-doctor-no-systemd' };
 
 /** Runs the real CLI in-process with no systemd on the host. */

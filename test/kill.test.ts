@@ -21,9 +21,10 @@ import { recordedRunner } from '../src/sources/runner.js';
 import { cimArgs } from '../src/sources/win32/cim.js';
 import type { KillAction, Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
-import { NO_S6, runCli, type CliRun as CliOutput } from './harness/cli.js';
+import { NO_S6, homesArgs, runCli, type CliRun as CliOutput } from './harness/cli.js';
 import { recordedResult } from './harness/fixtures.js';
 import {
+  CLI_BIN as CLI,
   FAKE_SECRET,
   REPO_ROOT,
   STANDIN_PYTHONPATH,
@@ -56,7 +57,6 @@ async function cli(args: string[], extra: { tty?: boolean; confirm?: (q: string)
   return { code, out, err, report };
 }
 
-const homesArgs = (...homes: string[]) => homes.flatMap((h) => ['--home', h]);
 const action = (r: CliRun, pid: number): KillAction => {
   const a = r.report?.actions?.find((x) => x.pid === pid);
   if (!a) throw new Error(`no action for PID ${pid}: ${r.out}${r.err}`);
@@ -441,7 +441,6 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
 // The real systemd (booted in a namespace): the CLI runs inside, MainPID must not change.
 
 const avail = systemdAvailable();
-const CLI = path.join(REPO_ROOT, 'bin', 'hermes-doctor.js');
 const built = fs.existsSync(path.join(REPO_ROOT, 'dist', 'commands', 'kill.js'));
 
 describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), python3 and a build (npm run build)`, avail.ok && hasPython3() && built))('--kill on a real systemd', () => {

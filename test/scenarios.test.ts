@@ -10,7 +10,7 @@ import { classify } from '../src/core/classify.js';
 import { scanLinux } from '../src/sources/linux/scan.js';
 import { readCmdline, readFdLinks, readStat } from '../src/sources/linux/procfs.js';
 import type { Report } from '../src/types.js';
-import { NO_S6, runCli, verdictOf } from './harness/cli.js';
+import { NO_S6, homesArgs, runCli, verdictOf } from './harness/cli.js';
 import { FAKE_SECRET, hasOpen, killAll, startGateway, startProcess, startWorker, waitFor, waitForGatewayReady, waitForOpen } from './harness/processes.js';
 import { addGatewaySlot, startS6Tree, stopAllS6Trees, type S6Tree } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
@@ -24,8 +24,6 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   if (report) assertOrphansV1(report); // every JSON document of every scenario follows the README's contract
   return { code, out, err, report };
 }
-
-const homesArgs = (...homes: string[]) => homes.flatMap((h) => ['--home', h]);
 
 const ready = isLinux() && hasPython3();
 

@@ -11,12 +11,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, STANDIN_PYTHONPATH, until } from './harness/processes.js';
+import { CLI_BIN as CLI, STANDIN_PYTHONPATH, until } from './harness/processes.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
 import { hasPython3, requireOrSkip } from './harness/skip.js';
 
 const avail = systemdAvailable();
-const CLI = path.join(REPO_ROOT, 'bin', 'hermes-doctor.js');
 const UNIT_DIR = '/run/systemd/system';
 
 describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}) and python3`, avail.ok && hasPython3()))('schedule --via systemd on a real systemd', () => {

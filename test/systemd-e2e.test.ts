@@ -17,13 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
 import { verdictOf } from './harness/cli.js';
-import { REPO_ROOT, STANDIN_PYTHONPATH, hasOpen, until } from './harness/processes.js';
+import { CLI_BIN as CLI, REPO_ROOT, STANDIN_PYTHONPATH, hasOpen, until } from './harness/processes.js';
 import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 import { hasPython3, requireOrSkip } from './harness/skip.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
 
 const avail = systemdAvailable();
-const CLI = path.join(REPO_ROOT, 'bin', 'hermes-doctor.js');
 const PY = '/usr/bin/python3';
 const builtCli = fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'));
 

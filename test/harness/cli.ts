@@ -8,6 +8,9 @@ import type { ProcessVerdict, Report } from '../../src/types.js';
 /** argv fragment pointing --s6-scandir at a folder that does not exist, so no s6 tree is seen. */
 export const NO_S6 = ['--s6-scandir', '/nonexistent/hermes-doctor-no-s6'];
 
+/** argv fragment `--home H` for each home given. */
+export const homesArgs = (...homes: string[]): string[] => homes.flatMap((h) => ['--home', h]);
+
 /** What one in-process run gave: the exit code and everything written to stdout and stderr. */
 export interface CliRun {
   code: number;

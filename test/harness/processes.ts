@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT: string = fileURLToPath(new URL('../../', import.meta.url));
 export const STANDIN_PYTHONPATH: string = path.join(REPO_ROOT, 'fixtures', 'standin');
+/** bin/hermes-doctor.js: the CLI as a program (it runs dist/, so it needs a build). */
+export const CLI_BIN: string = path.join(REPO_ROOT, 'bin', 'hermes-doctor.js');
 export const MINIMAL_PATH = '/usr/local/bin:/usr/bin:/bin';
 /** Obvious fake secret for test environments. */
 export const FAKE_SECRET = 'sk-test-not-a-secret';
