@@ -89,7 +89,7 @@ const ASSIGNMENT = new RegExp(`(^|[\\s;&|(\`'"])((?:export\\s+)?)([A-Za-z_][A-Za
 /** `--flag value` / `--flag=value` inside a text. */
 const INLINE_FLAG = new RegExp(`(^|[\\s;&|(\`'"])(--?[A-Za-z][A-Za-z0-9_.-]*)(=|\\s+)(${VALUE})`, 'g');
 /** Header forms: `Authorization: [scheme] X`, `X-Api-Key: X`, `Cookie: X`; the value runs to the end of the header. */
-const HEADER = /\b((?:proxy-)?authori[sz]ation|set-cookie|cookie|[a-z][a-z0-9-]*)\s*:\s*(?:(bearer|basic|digest|token|negotiate)\s+)?(?!\/\/)([^\s'"][^'"\r\n]*)/gi;
+const HEADER = /\b((?:proxy-)?authori[sz]ation|set-cookie|cookie|[a-z][a-z0-9-]*)(\s*:\s*)(?:(bearer|basic|digest|token|negotiate)(\s+))?(?!\/\/)([^\s'"][^'"\r\n]*)/gi;
 /** `Bearer X` anywhere. */
 const BEARER = /\b(Bearer)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{6,}/gi;
 /** `scheme://userinfo@host`: with a password, the password; without, the whole userinfo. */
@@ -107,8 +107,8 @@ function isSecretHeader(name: string): boolean {
 export function maskText(text: string): string {
   let out = text;
   for (const { re, keep } of SECRET_SHAPES) out = out.replace(re, (m) => keep(m) + MASK);
-  out = out.replace(HEADER, (m, name: string, scheme: string | undefined, value: string) =>
-    isSecretHeader(name) && value !== MASK ? `${name}: ${scheme ? `${scheme} ` : ''}${MASK}` : m,
+  out = out.replace(HEADER, (m, name: string, sep: string, scheme: string | undefined, blank: string | undefined, value: string) =>
+    isSecretHeader(name) && value !== MASK ? `${name}${sep}${scheme ? `${scheme}${blank}` : ''}${MASK}` : m,
   );
   out = out.replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`);
   out = out.replace(URL_USERINFO, (m, scheme: string, user: string, pass: string | undefined) => {
