@@ -111,9 +111,9 @@ describe('mask policy: assignments, headers, URLs, shapes', () => {
   });
 
   it('keeps the argv length, says which entries were masked, and masks twice to the same result', () => {
-    const argv = [...GATEWAY, '--api-key', '-v4lue', 'OPENAI_API_KEY=x', `${JWT}`, '--token=y', 'plain'];
+    const argv = [...GATEWAY, '--api-key', '-v4lue-secret', 'OPENAI_API_KEY=x', `${JWT}`, '--token=y', 'plain'];
     const once = maskArgvDetailed(argv);
-    expect(once.argv).toHaveLength(argv.length);
+    expect(once.argv).toEqual([...GATEWAY, '--api-key', MASK, `OPENAI_API_KEY=${MASK}`, MASK, `--token=${MASK}`, 'plain']);
     expect(once.masked).toEqual([9, 10, 11, 12]);
     expect(maskArgvDetailed(once.argv)).toEqual(once);
   });

@@ -139,12 +139,16 @@ export interface MaskedArgv {
 export function maskArgvDetailed(argv: readonly string[]): MaskedArgv {
   const out: string[] = [];
   const masked: number[] = [];
+  let prevIsValue = false;
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
     const prev = i > 0 ? argv[i - 1]! : null;
     let m: string;
-    if (prev !== null && isSecretFlag(prev)) {
-      // The value of `--api-key X`, even when X starts with `-`: a flag-looking secret is still a secret.
+    // The value of `--api-key X`, even when X starts with `-`: a flag-looking secret is still a secret;
+    // but a value is never itself a flag (`--token -x-secret OPENAI_API_KEY=…` masks the value, then goes on).
+    const isValue: boolean = prev !== null && !prevIsValue && isSecretFlag(prev);
+    prevIsValue = isValue;
+    if (isValue) {
       m = MASK;
     } else {
       const eq = tok.indexOf('=');
