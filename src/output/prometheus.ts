@@ -35,11 +35,12 @@ export interface PrometheusOptions {
 }
 
 /**
- * Escapes a label value: control characters shown as text first (`\x1b`, the line feed as `\n`, see
+ * Escapes a label value: control characters other than the line feed shown as text first (`\x1b`, see
  * ./terminal.ts), then backslash, double quote and line feed (exposition format).
  */
 export function escapeLabel(value: string): string {
-  return escapeControls(value).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  const shown = value.split('\n').map(escapeControls).join('\n');
+  return shown.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 function labels(l: Record<string, string>): string {
