@@ -11,7 +11,7 @@ export function killOptions<T>(y: Argv<T>) {
     .option('kill', { type: 'boolean', default: false, describe: 'end orphans, duplicates and ghosts (SIGTERM, grace, SIGKILL); see docs/kill.md' })
     .option('yes', { type: 'boolean', default: false, describe: 'with --kill: do not ask (needed without a TTY: cron, timers)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'with --kill: print the plan, signal nothing' })
-    .option('grace', { type: 'string', default: '10', coerce: parseGrace, describe: 'with --kill: seconds between SIGTERM and SIGKILL (0–3600, e.g. 0.5)' })
+    .option('grace', { type: 'string', default: '10', defaultDescription: '10', coerce: parseGrace, describe: 'with --kill: seconds between SIGTERM and SIGKILL (0–3600, e.g. 0.5)' })
     .option('include-workers', { type: 'boolean', default: false, describe: 'with --kill: also end orphaned kanban workers' })
     .option('pid', {
       type: 'string',

@@ -74,6 +74,7 @@ export function parsePids(value: unknown): number[] {
 export const timeoutOption = {
   type: 'string',
   default: '3000',
+  defaultDescription: '3000',
   coerce: (v: unknown) => parseIntFlag('--timeout', v, TIMEOUT_RANGE),
   describe: `timeout of each external command (systemctl, s6-svstat), ms, ${TIMEOUT_RANGE.min}–${TIMEOUT_RANGE.max}`,
 } as const;
@@ -81,6 +82,7 @@ export const timeoutOption = {
 export const deadlineOption = {
   type: 'string',
   default: String(DEFAULT_DEADLINE_MS),
+  defaultDescription: String(DEFAULT_DEADLINE_MS),
   coerce: (v: unknown) => parseIntFlag('--deadline', v, DEADLINE_RANGE),
   describe: `the whole scan ends within this many ms (${DEADLINE_RANGE.min}–${DEADLINE_RANGE.max}); what it could not see is reported unknown`,
 } as const;
