@@ -79,13 +79,24 @@ describe.skipIf(requireOrSkip('Linux with python3 (stand-in gateways)', isLinux(
   let scratch: ReturnType<typeof makeScratch>;
   let plain: StartedProcess;
   let painted: StartedProcess;
-  let ghost: StartedProcess;
   let plainHome: string;
   let paintedRoot: string;
   let paintedHome: string;
-  let ghostRoot: string;
-  let ghostHome: string;
   let scope: string[];
+
+  /**
+   * A ghost (its profile folder removed after start) with the hostile argv: a --kill target and a guard
+   * rival. Started by the test that needs it, so that the window in which any other `--kill` on this
+   * machine could end it stays short; its scope args cover its root and home.
+   */
+  async function startGhost(): Promise<{ ghost: StartedProcess; ghostRoot: string; ghostHome: string; ghostScope: string[] }> {
+    const ghostRoot = scratch.root('ghosty');
+    const ghostHome = profileHome(ghostRoot, 'ghosty');
+    const ghost = startGateway({ root: ghostRoot, profile: 'ghosty', args: ['gateway', 'run', ...HOSTILE_ARGS, ...SECRET_ARGS], env: { STANDIN_NO_KANBAN: '1' } });
+    await waitForGatewayReady(ghostHome, ghost.pid);
+    fs.rmSync(ghostHome, { recursive: true, force: true });
+    return { ghost, ghostRoot, ghostHome, ghostScope: [...scope, ...homesArgs(ghostRoot, ghostHome)] };
+  }
 
   beforeAll(async () => {
     scratch = makeScratch();
@@ -98,13 +109,8 @@ describe.skipIf(requireOrSkip('Linux with python3 (stand-in gateways)', isLinux(
     paintedHome = profileHome(paintedRoot, HOSTILE_PROFILE);
     fs.mkdirSync(paintedHome, { recursive: true });
     painted = startGateway({ root: paintedRoot, profile: HOSTILE_PROFILE });
-    // A ghost (its folder removed after start) with the same argv: a --kill target and a guard rival.
-    ghostRoot = scratch.root('ghosty');
-    ghostHome = profileHome(ghostRoot, 'ghosty');
-    ghost = startGateway({ root: ghostRoot, profile: 'ghosty', args: ['gateway', 'run', ...HOSTILE_ARGS, ...SECRET_ARGS], env: { STANDIN_NO_KANBAN: '1' } });
-    await Promise.all([waitForGatewayReady(plainHome, plain.pid), waitForGatewayReady(paintedHome, painted.pid), waitForGatewayReady(ghostHome, ghost.pid)]);
-    fs.rmSync(ghostHome, { recursive: true, force: true });
-    scope = [...NO_S6, ...homesArgs(root, plainHome, paintedRoot, paintedHome, ghostRoot, ghostHome)];
+    await Promise.all([waitForGatewayReady(plainHome, plain.pid), waitForGatewayReady(paintedHome, painted.pid)]);
+    scope = [...NO_S6, ...homesArgs(root, plainHome, paintedRoot, paintedHome)];
   });
 
   afterAll(async () => {
@@ -112,11 +118,12 @@ describe.skipIf(requireOrSkip('Linux with python3 (stand-in gateways)', isLinux(
     cleanupAllScratch();
   });
 
-  it('the table, reasons, kanban section and findings show control characters escaped, forge no line and show no secret', () => {
+  it('the table, reasons, kanban section and findings show control characters escaped, forge no line and show no secret', async () => {
+    const { ghost, ghostScope } = await startGhost(); // a finding that quotes the hostile command
     for (const colour of [[], ['--color']]) {
-      const r = bin(['orphans', ...colour, ...scope]);
+      const r = bin(['orphans', ...colour, ...ghostScope]);
+      expect(r.out).toMatch(new RegExp(`GHOST_GATEWAY: PID ${ghost.pid} \\(python3 -m hermes_cli.main -p ghosty gateway run \\\\x1b\\]0;pwned`));
       const text = r.out + r.err;
-      if (process.env.H13UI_DEBUG) console.log(text);
       expect(r.out).toContain(`PID ${plain.pid}`);
       expect(r.out).toContain(`PID ${painted.pid}`);
       expectInert(`orphans ${colour.join(' ')}`, text);
@@ -172,9 +179,11 @@ describe.skipIf(requireOrSkip('Linux with python3 (stand-in gateways)', isLinux(
     expect(p.argv.slice(7, 7 + HOSTILE_ARGS.length)).toEqual(HOSTILE_ARGS);
   });
 
-  it('guard text and guard --json show the rival and the command masked and inert', () => {
+  it('guard text and guard --json show the rival and the command masked and inert', async () => {
+    const { ghost, ghostHome } = await startGhost();
     const command = ['python3', '-m', 'hermes_cli.main', 'gateway', 'run', ...HOSTILE_ARGS, ...SECRET_ARGS];
     const text = bin(['guard', ...NO_S6, '--home', ghostHome, '--', ...command]);
+    expect(ghost.alive(), `ghost PID ${ghost.pid} was ended by something outside this test`).toBe(true);
     expect(text.code).toBe(1);
     expect(text.err).toContain(`PID ${ghost.pid} ghost gateway`);
     expectInert('guard', text.out + text.err);
@@ -192,26 +201,28 @@ describe.skipIf(requireOrSkip('Linux with python3 (stand-in gateways)', isLinux(
   });
 
   it('--kill: the plan before the y/N prompt, the actions, the table after and the audit log are masked and inert', async () => {
+    const { ghost, ghostRoot, ghostScope } = await startGhost();
     let question = '';
-    const asked = await runCli(['orphans', '--kill', '--no-color', '--pid', String(ghost.pid), ...scope], {
+    const asked = await runCli(['orphans', '--kill', '--no-color', '--pid', String(ghost.pid), ...ghostScope], {
       tty: true,
       confirm: async (q) => {
         question = q;
         return false;
       },
     });
+    expect(ghost.alive(), `ghost PID ${ghost.pid} was ended by something outside this test`).toBe(true);
     expect(asked.code).toBe(3);
     expect(asked.err).toContain(`PID ${ghost.pid}  ghost gateway`);
     expectInert('kill plan', asked.err + question);
     expectNoSecret('kill plan', asked.err + question);
     expect(ghost.alive()).toBe(true);
 
-    const dry = bin(['orphans', '--kill', '--dry-run', '--json', '--pid', String(ghost.pid), ...scope]);
+    const dry = bin(['orphans', '--kill', '--dry-run', '--json', '--pid', String(ghost.pid), ...ghostScope]);
     const planned = (JSON.parse(dry.out) as Report).actions!.find((a) => a.pid === ghost.pid)! as unknown as { argv: string[]; argvMasked: number[] };
     expectNoSecret('kill --dry-run --json', dry.out + dry.err);
     expect(planned.argvMasked.length).toBeGreaterThan(0);
 
-    const run = bin(['orphans', '--kill', '--yes', '--grace', '5', '--pid', String(ghost.pid), ...scope]);
+    const run = bin(['orphans', '--kill', '--yes', '--grace', '5', '--pid', String(ghost.pid), ...ghostScope]);
     expect(run.out).toMatch(new RegExp(`^  PID ${ghost.pid} terminated`, 'm'));
     expect(ghost.alive()).toBe(false);
     expectInert('kill actions', run.out + run.err);
