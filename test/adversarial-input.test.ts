@@ -16,7 +16,8 @@ import type { Report } from '../src/types.js';
 import { NO_S6, homesArgs, runCli, verdictOf } from './harness/cli.js';
 import { CLI_BIN, MINIMAL_PATH, REPO_ROOT, isAlive, killAll, readStartTicks, startProcess, until } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
-import { hasBinary, hasPython3, isLinux, isRoot, requireOrSkip } from './harness/skip.js';
+import { addGatewaySlot, startS6Tree, stopAllS6Trees } from './harness/s6.js';
+import { hasBinary, hasPython3, hasS6, isLinux, isRoot, requireOrSkip } from './harness/skip.js';
 
 const built = fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'));
 const linux = isLinux();
@@ -24,7 +25,10 @@ const linux = isLinux();
 afterEach(async () => {
   await killAll();
 });
-afterAll(() => cleanupAllScratch());
+afterAll(async () => {
+  await stopAllS6Trees();
+  cleanupAllScratch();
+});
 
 /** Runs the built CLI in a child process, bounded: a hang is a failed run (status null), never a hung suite. */
 function cliProcess(args: string[], opts: { timeoutMs?: number; uid?: number; env?: Record<string, string> } = {}) {
@@ -280,6 +284,21 @@ describe.skipIf(requireOrSkip('Linux, root, python3, setpriv and a build (npm ru
     expect(report.findings.filter((f) => f.pid === gw.pid).every((f) => f.remedy === null)).toBe(true);
     expect(report.findings.some((f) => f.code === 'RIVAL_WRITERS' || f.code === 'GHOST_GATEWAY')).toBe(false);
   }, 60_000);
+
+  it.skipIf(requireOrSkip('s6 (apt-get install -y s6)', hasS6()))('the s6-supervised slot gateway, seen by a non-root caller with --all-users, stays supervised: no ghost, no critical, no remedy that stops it', async () => {
+    const s = makeScratch();
+    const root = s.root('argus');
+    const tree = await startS6Tree(path.join(s.dir, 'service'));
+    const slot = await addGatewaySlot(tree, { profile: 'argus', root });
+    const r = cliProcess(['orphans', '--json', '--all-users', '--s6-scandir', tree.scanDir], { uid: 65534 });
+    expect(r.signal).toBeNull();
+    const report = JSON.parse(r.out) as Report;
+    const p = verdictOf(report, slot.pid);
+    expect(p.verdict).toBe('supervised');
+    expect(report.findings.filter((f) => f.pid === slot.pid).every((f) => f.remedy === null)).toBe(true);
+    expect(report.findings.some((f) => f.code === 'RIVAL_WRITERS' || f.code === 'GHOST_GATEWAY')).toBe(false);
+    expect(report.summary.critical).toBe(0);
+  }, 90_000);
 
   it('a home behind a folder it may not enter has an access error, not "no longer exists"', () => {
     const s = makeScratch();
