@@ -221,6 +221,21 @@ export function holdsFlock(pid: number, file: string): boolean {
   return readProcLocks().some((l) => l.kind === 'FLOCK' && l.type === 'WRITE' && l.pid === pid && l.inode === ino);
 }
 
+/**
+ * Does pid ignore signal number `sig` (SIG_IGN)? From the SigIgn hex mask of /proc/PID/status
+ * (proc(5)); bit sig-1. False when the process is gone.
+ */
+export function ignoresSignal(pid: number, sig: number): boolean {
+  let status: string;
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return false;
+  }
+  const m = /^SigIgn:\s*([0-9a-f]+)$/m.exec(status);
+  return m !== null && ((BigInt(`0x${m[1]}`) >> BigInt(sig - 1)) & 1n) === 1n;
+}
+
 export function childrenOf(ppid: number): number[] {
   const out: number[] = [];
   for (const n of fs.readdirSync('/proc')) {
