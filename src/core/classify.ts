@@ -7,6 +7,7 @@
  * unknown. Kanban risk per DB: rival-writers (critical; the corruption condition of hermes-agent #35240),
  * stray-writer (warning), ok.
  */
+import { maskArgv } from './mask.js';
 import path from 'node:path';
 import type {
   AccessMode,
@@ -52,7 +53,8 @@ interface Subject {
 const TARGET_VERDICTS: ReadonlySet<Verdict> = new Set(['orphan', 'duplicate', 'ghost']);
 
 function short(argv: string[]): string {
-  const s = argv.join(' ');
+  // Reasons and findings are output: the command they quote is masked entry by entry, like every argv shown.
+  const s = maskArgv(argv).join(' ');
   return s.length > 120 ? s.slice(0, 117) + '...' : s;
 }
 
@@ -133,7 +135,8 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     const home = s.id.hermesHome;
     const hr = home ? homeRec.get(home) : undefined;
     if (home) s.reasons.push(`HERMES_HOME ${home} (from ${s.id.homeSource})`);
-    if (home && hr && (!hr.exists || hr.tombstoned)) {
+    // Ghost only from a home that was read, not guessed, and not refused (EACCES is not ENOENT).
+    if (home && hr && !hr.accessError && !s.id.homeGuessed && (!hr.exists || hr.tombstoned)) {
       s.verdict = 'ghost';
       s.reasons.push(hr.exists ? `profile ${hr.profile} is tombstoned (${hr.root}/profiles/.deleted/${hr.profile}): it was deleted` : `its HERMES_HOME ${home} no longer exists: the profile was deleted`);
       if (s.sup) s.reasons.push(`${supText(s.sup)}, which will respawn it`);
@@ -152,6 +155,11 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     if (s.id.homeGuessed) {
       s.verdict = 'unknown';
       s.reasons.push('its HERMES_HOME is a guess (environment and open files not visible to this user): run as root or as its owner to decide');
+      continue;
+    }
+    if (hr?.accessError) {
+      s.verdict = 'unknown';
+      s.reasons.push(`its HERMES_HOME ${home} cannot be checked (${hr.accessError}): run as root or as its owner to decide`);
       continue;
     }
     const sups = homeSups.get(home) ?? [];
