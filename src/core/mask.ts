@@ -87,6 +87,9 @@ const SECRET_SHAPES: { re: RegExp; keep: (m: string) => string }[] = [
   { re: /\b(discord(?:app)?\.com\/api\/webhooks\/)[0-9]+\/[A-Za-z0-9_-]+/g, keep: (m) => m.slice(0, m.indexOf('/webhooks/') + 10) },
 ];
 
+/** Some substring every {@link SECRET_SHAPES} match starts with (a cheap first look). */
+const SHAPE_HINT = /eyJ|sk-|xox|gh[pousr]_|github_pat_|glpat-|hf_|AKIA|ASIA|\d{6,}:|AIza|hooks\.slack\.com|discord/;
+
 /** A value inside a script: a quoted string or a run of non-blank characters. */
 const VALUE = `(?:'[^']*'|"(?:[^"\\\\]|\\\\.)*"|[^\\s'";|&)]+)`;
 /** `NAME=value` inside a text (an env wrapper or a shell script): NAME at the start or after a blank/operator. */
@@ -113,20 +116,31 @@ function isSecretHeader(name: string): boolean {
  */
 export function maskText(text: string): string {
   let out = text;
-  for (const { re, keep } of SECRET_SHAPES) out = out.replace(re, (m) => keep(m) + MASK);
-  out = out.replace(HEADER, (m, name: string, sep: string, scheme: string | undefined, blank: string | undefined, value: string) =>
-    isSecretHeader(name) && value !== MASK ? `${name}${sep}${scheme ? `${scheme}${blank}` : ''}${MASK}` : m,
-  );
-  out = out.replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`);
-  out = out.replace(URL_USERINFO, (m, scheme: string, user: string, pass: string | undefined) => {
-    if (pass !== undefined) return pass === `:${MASK}` ? m : `${scheme}${user}:${MASK}@`;
-    return user === '' || user === MASK ? m : `${scheme}${MASK}@`;
-  });
-  out = out.replace(QUOTED_PAIR, (m, q: string, name: string, sep: string, vq: string, value: string) =>
-    hasSecretWord(name) && value !== MASK ? `${q}${name}${q}${sep}${vq}${MASK}${vq}` : m,
-  );
-  out = out.replace(ASSIGNMENT, (m, lead: string, exp: string, name: string) => (isSecretName(name) ? `${lead}${exp}${name}=${MASK}` : m));
-  out = out.replace(INLINE_FLAG, (m, lead: string, flag: string, sep: string) => (isSecretFlag(flag) ? `${lead}${flag}${sep}${MASK}` : m));
+  // Each rule runs only when the characters it needs are there: most argv entries and messages have none,
+  // and a snapshot masks every process of the host.
+  if (SHAPE_HINT.test(out)) for (const { re, keep } of SECRET_SHAPES) out = out.replace(re, (m) => keep(m) + MASK);
+  const colon = out.includes(':');
+  if (colon) {
+    out = out.replace(HEADER, (m, name: string, sep: string, scheme: string | undefined, blank: string | undefined, value: string) =>
+      isSecretHeader(name) && value !== MASK ? `${name}${sep}${scheme ? `${scheme}${blank}` : ''}${MASK}` : m,
+    );
+  }
+  if (/bearer/i.test(out)) out = out.replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`);
+  if (out.includes('@') && out.includes('://')) {
+    out = out.replace(URL_USERINFO, (m, scheme: string, user: string, pass: string | undefined) => {
+      if (pass !== undefined) return pass === `:${MASK}` ? m : `${scheme}${user}:${MASK}@`;
+      return user === '' || user === MASK ? m : `${scheme}${MASK}@`;
+    });
+  }
+  if (colon && /["']/.test(out)) {
+    out = out.replace(QUOTED_PAIR, (m, q: string, name: string, sep: string, vq: string, value: string) =>
+      hasSecretWord(name) && value !== MASK ? `${q}${name}${q}${sep}${vq}${MASK}${vq}` : m,
+    );
+  }
+  if (out.includes('=')) out = out.replace(ASSIGNMENT, (m, lead: string, exp: string, name: string) => (isSecretName(name) ? `${lead}${exp}${name}=${MASK}` : m));
+  if (out.includes('-') && /[\s=]/.test(out)) {
+    out = out.replace(INLINE_FLAG, (m, lead: string, flag: string, sep: string) => (isSecretFlag(flag) ? `${lead}${flag}${sep}${MASK}` : m));
+  }
   return out;
 }
 
