@@ -1,7 +1,10 @@
 /**
  * `hermes-doctor orphans`: scan this host, classify, print a table or JSON, exit with the health code.
  */
+import os from 'node:os';
+import path from 'node:path';
 import type { Argv } from 'yargs';
+import { PROFILE_RE, homeForProfile, rootOfHome } from '../core/paths.js';
 import { classify } from '../core/classify.js';
 import { renderJson } from '../output/json.js';
 import { scanHost } from '../sources/index.js';
@@ -46,13 +49,21 @@ export async function scanWithSnapshot(args: Omit<OrphansArgs, 'json'>, ctx: Com
  * Scans this host with a command's scan options: `--s6-scandir`, `--home` (homes to inspect even when
  * no process names them) and `--timeout` (ms per external command), plus the context's overrides.
  */
-export function scanFor(args: { 's6-scandir'?: string; home?: string[]; timeout: number }, ctx: CommandContext): Promise<HostSnapshot> {
+export function scanFor(args: { 's6-scandir'?: string; home?: string[]; profile?: string[]; timeout: number }, ctx: CommandContext): Promise<HostSnapshot> {
+  // A --profile is looked for under the caller's own root too, so a profile with no running process is
+  // found (and a mistyped one reported) even when no process names that root.
+  const extraHomes = [...(args.home ?? []), ...(args.profile ?? []).filter((p) => PROFILE_RE.test(p) || p === 'default').map((p) => homeForProfile(callerRoot(), p))];
   return scanHost({
     ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
-    ...(args.home ? { extraHomes: args.home } : {}),
+    ...(extraHomes.length > 0 ? { extraHomes } : {}),
     timeoutMs: args.timeout,
     ...ctx.scan,
   });
+}
+
+/** The caller's Hermes root: the root of `HERMES_HOME` when set, else `~/.hermes` (reference §1.3). */
+function callerRoot(): string {
+  return process.env.HERMES_HOME ? rootOfHome(path.resolve(process.env.HERMES_HOME)) : path.join(os.homedir(), '.hermes');
 }
 
 /** Runs a scan with the shared options and classifies it. */

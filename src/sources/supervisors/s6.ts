@@ -9,7 +9,8 @@ import type { S6Slot, SupervisorObservation } from '../../types.js';
 import { type CommandRunner, findOnPath } from '../runner.js';
 
 /** Default scan directory of the official Hermes Docker image. */
-export const DEFAULT_S6_SCANDIR = '/run/service';
+export { DEFAULT_S6_SCANDIR } from '../../core/remedy.js';
+import { DEFAULT_S6_SCANDIR } from '../../core/remedy.js';
 
 /** Parses `s6-svstat -o up,wantedup,pid` output (`true true 1234` / `false false -1`). */
 export function parseSvstatFields(text: string): { up: boolean; wantedUp: boolean; pid: number } | null {
