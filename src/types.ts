@@ -139,8 +139,13 @@ export interface HomeRecord {
   root: string;
   /** `default` for a root, else the profile name. */
   profile: string;
-  /** Whether the directory exists. */
+  /** Whether the directory exists (false also when it could not be checked: see accessError). */
   exists: boolean;
+  /**
+   * Why existence could not be checked (EACCES on a folder above it, …), when it could not. A home that
+   * cannot be checked is never taken for a deleted one.
+   */
+  accessError?: string;
   /** Whether `<root>/profiles/.deleted/<name>` exists (a deleted profile's tombstone). */
   tombstoned: boolean;
   /** Whether `.gateway-launchd-unsupported` exists (macOS detached fallback). */

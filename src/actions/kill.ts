@@ -24,6 +24,7 @@ import type { KillOwner, KillPlan, KillRefusal, KillTarget } from '../core/kill-
 import { maskArgv, maskShapes } from '../core/mask.js';
 import { FILES } from '../core/paths.js';
 import { parseIdentityFile } from '../sources/homes.js';
+import { safeReadFile } from '../sources/safe-read.js';
 import type { KillAction, KillOutcome } from '../types.js';
 import { type AuditEntry, type AuditSink, fileAuditSink } from './audit-log.js';
 import type { AsyncProcessSignaller } from './signaller-async.js';
@@ -71,16 +72,12 @@ function fileKind(st: fs.Stats): string {
   return 'not a regular file';
 }
 
-/** The real file system: lstat first, symlinks are neither read nor written through. */
+/** The real file system: symlinks are neither read nor written through, FIFOs and devices are not read. */
 export const fsStateFiles: StateFiles = {
   read(file) {
-    try {
-      const st = fs.lstatSync(file);
-      if (!st.isFile()) return null;
-      return { bytes: fs.readFileSync(file), mode: st.mode & 0o777, uid: st.uid, gid: st.gid };
-    } catch {
-      return null;
-    }
+    // The safe reader: a symlink is not followed and a FIFO planted here cannot block the kill step.
+    const r = safeReadFile(file, 1024 * 1024);
+    return r.ok ? { bytes: Buffer.from(r.bytes), mode: r.stat.mode & 0o777, uid: r.stat.uid, gid: r.stat.gid } : null;
   },
   restore(file, saved) {
     try {
@@ -149,7 +146,11 @@ export function platformKillDeps(platform: NodeJS.Platform = process.platform): 
   throw new Error(`hermes-doctor cannot signal processes on ${platform}`);
 }
 
-type Check = { state: 'same' } | { state: 'gone' } | { state: 'changed'; why: string };
+/**
+ * An identity re-check: `changed` with `alive` true when the PID still runs with the scanned start stamp
+ * (the same process, but its argv changed); false when the PID now belongs to another process.
+ */
+type Check = { state: 'same' } | { state: 'gone' } | { state: 'changed'; why: string; alive: boolean };
 
 function sameArgv(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -230,8 +231,8 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
   const check = async (pid: number, startTicks: number, argv: readonly string[] | null): Promise<Check> => {
     const id = await sig.identity(pid);
     if (!id) return { state: 'gone' };
-    if (id.startTicks !== startTicks) return { state: 'changed', why: `PID reused: PID ${pid} now started at ${id.startTicks}, the scan saw ${startTicks}` };
-    if (argv && !sameArgv(id.argv, argv)) return { state: 'changed', why: `PID ${pid} no longer runs the scanned command (argv changed)` };
+    if (id.startTicks !== startTicks) return { state: 'changed', why: `PID reused: PID ${pid} now started at ${id.startTicks}, the scan saw ${startTicks}`, alive: false };
+    if (argv && !sameArgv(id.argv, argv)) return { state: 'changed', why: `PID ${pid} no longer runs the scanned command (argv changed)`, alive: true };
     return { state: 'same' };
   };
   /** Polls until the target is gone (or its PID changed hands); true when it left within `ms`. */
@@ -352,6 +353,11 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     const c1 = await check(t.pid, t.startTicks, t.argv);
     const exited: KillOutcome = a.signals.length > 0 ? 'terminated' : 'already-gone';
     if (c1.state === 'gone') return { outcome: exited, reason: null };
+    if (c1.state === 'changed' && c1.alive) {
+      // Same PID and start stamp, other argv: the target still runs but is no longer provably what was
+      // scanned, so nothing more is sent; it is not reported as ended.
+      return { outcome: 'skipped', reason: `${c1.why} during the grace, still running with the same PID and start time: ${a.signals.length > 0 ? 'SIGTERM was sent, ' : ''}no SIGKILL sent` };
+    }
     if (c1.state === 'changed') return { outcome: exited, reason: `${c1.why}; the target had exited, no SIGKILL sent` };
     progress({ pid: t.pid, phase: 'kill' });
     const r2 = await sig.signal(t.pid, 'kill');

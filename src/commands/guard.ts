@@ -56,7 +56,8 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
     userHome: passwdHome(),
     activeProfile: readActiveProfile,
   });
-  const snap = await scanFor({ 's6-scandir': args['s6-scandir'], timeout: args.timeout, home: [target.home] }, ctx);
+  // The guard's --profile names its target, not a report filter: only the scan options go to the scan.
+  const snap = await scanFor({ 's6-scandir': args['s6-scandir'], timeout: args.timeout, ...(args.deadline !== undefined ? { deadline: args.deadline } : {}), home: [target.home] }, ctx);
   const report = classify(snap);
   const ids = new Map(snap.processes.map((p) => [p.pid, identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} })]));
   const byHome = supervisorsByHome(snap, (pid) => ids.get(pid)?.hermesHome ?? null);

@@ -7,6 +7,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { renderSnapshot } from '../output/snapshot.js';
 import { writeFileAtomic } from '../output/textfile.js';
 import type { CommandContext } from './context.js';
+import { deadlineOption, timeoutOption } from './numeric-args.js';
 import { scanFor } from './orphans.js';
 
 /** Options of the snapshot command. */
@@ -15,6 +16,8 @@ export interface SnapshotArgs {
   home?: string[];
   's6-scandir'?: string;
   timeout: number;
+  /** Whole-scan deadline, ms (numeric-args.ts). */
+  deadline?: number;
 }
 
 /**
@@ -54,7 +57,8 @@ export function snapshotCommand(ctx: CommandContext, setCode: (code: number) => 
           describe: "also read this HERMES_HOME's identity files and locks, even if no process names it (repeatable); nothing is filtered out: filter with `orphans --from FILE --home H`",
         })
         .option('s6-scandir', { type: 'string', describe: 's6 scan directory', default: undefined, defaultDescription: '/run/service' })
-        .option('timeout', { type: 'number', default: 3000, describe: 'timeout of each external command (systemctl, s6-svstat), ms' })
+        .option('timeout', timeoutOption)
+        .option('deadline', deadlineOption)
         .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (mode 0600) instead of stdout; - is stdout' }) as unknown as Argv<SnapshotArgs>,
     handler: async (args: ArgumentsCamelCase<SnapshotArgs>) => {
       setCode(await runSnapshot(args, ctx));

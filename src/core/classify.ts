@@ -154,7 +154,8 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     const home = s.id.hermesHome;
     const hr = home ? homeRec.get(home) : undefined;
     if (home) s.reasons.push(`HERMES_HOME ${home} (from ${s.id.homeSource})`);
-    if (home && hr && (!hr.exists || hr.tombstoned)) {
+    // Ghost only from a home that was read, not guessed, and not refused (EACCES is not ENOENT).
+    if (home && hr && !hr.accessError && !s.id.homeGuessed && (!hr.exists || hr.tombstoned)) {
       s.verdict = 'ghost';
       s.reasons.push(hr.exists ? `profile ${hr.profile} is tombstoned (${hr.root}/profiles/.deleted/${hr.profile}): it was deleted` : `its HERMES_HOME ${home} no longer exists: the profile was deleted`);
       if (s.sup) s.reasons.push(`${supText(s.sup)}, which will respawn it`);
@@ -173,6 +174,11 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     if (s.id.homeGuessed) {
       s.verdict = 'unknown';
       s.reasons.push('its HERMES_HOME is a guess (environment and open files not visible to this user): run as root or as its owner to decide');
+      continue;
+    }
+    if (hr?.accessError) {
+      s.verdict = 'unknown';
+      s.reasons.push(`its HERMES_HOME ${home} cannot be checked (${hr.accessError}): run as root or as its owner to decide`);
       continue;
     }
     const sups = homeSups.get(home) ?? [];
