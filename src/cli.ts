@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { type CommandContext, processContext } from './commands/context.js';
+import { terminalSafe } from './output/terminal.js';
 import type { KillContext } from './commands/kill.js';
 import type { OrphansArgs } from './commands/orphans.js';
 import { packageVersion } from './version.js';
@@ -19,7 +20,10 @@ const EXIT_USAGE = 3;
  * @param argv arguments after `node hermes-doctor`
  * @returns the exit code (see README: 0 ok, 1 warning, 2 critical, 3 could not decide)
  */
-export async function main(argv: string[], ctx: CommandContext & KillContext = processContext): Promise<number> {
+export async function main(argv: string[], given: CommandContext & KillContext = processContext): Promise<number> {
+  // The last line of defence against terminal injection: whatever a command writes, a control character
+  // that is not our own layout (newline, tab, chalk's colours, the progress line's leading \r) is shown escaped.
+  const ctx = { ...given, stdout: terminalSafe(given.stdout), stderr: terminalSafe(given.stderr) };
   let code = 0;
   const parser = await buildParser(argv, ctx, {
     orphans: async (args) => {

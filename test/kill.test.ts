@@ -44,6 +44,7 @@ import { addGatewaySlot, slotPid, startS6Tree, stopAllS6Trees } from './harness/
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasBinary, hasPython3, hasS6, isLinux, isRoot, requireOrSkip } from './harness/skip.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
+import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 
 interface CliRun extends CliOutput {
   report: Report | null;
@@ -449,7 +450,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
   let ns: SystemdNs | null = null;
   afterAll(async () => {
     await teardownAll();
-    if (ns) expect(teardownProblems(ns)).toEqual([]);
+    if (ns) expect(ownTeardownProblems(teardownProblems(ns))).toEqual([]);
   }, 30_000);
 
   it('the incident: after --kill --yes the orphan is gone, MainPID and the gateway files unchanged, exit 0; a process in the unit cgroup is refused', async () => {

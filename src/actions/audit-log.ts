@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { jsonSafe } from '../output/terminal.js';
 import { fileTypeWords } from '../sources/safe-read.js';
 import type { KillAction } from '../types.js';
 
@@ -93,7 +94,8 @@ export const fileAuditSink: AuditSink = {
   append(root, entry) {
     const fd = openLog(root);
     try {
-      fs.writeSync(fd, JSON.stringify(entry) + '\n');
+      // jsonSafe: a DEL or C1 character from argv stays escaped when someone `cat`s the log.
+      fs.writeSync(fd, jsonSafe(JSON.stringify(entry)) + '\n');
     } finally {
       fs.closeSync(fd);
     }

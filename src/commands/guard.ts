@@ -17,6 +17,7 @@ import { identify } from '../core/identify.js';
 import { cleanPath } from '../core/paths.js';
 import { supervisorsByHome } from '../core/supervision.js';
 import { colorWanted } from '../output/color.js';
+import { renderJsonDocument, textModel } from '../output/redact.js';
 import { readCaller } from '../sources/caller.js';
 import { readActiveProfile } from '../sources/homes.js';
 import type { HostSnapshot } from '../types.js';
@@ -105,8 +106,8 @@ export async function runGuard(args: GuardArgs, command: string[] | null, ctx: C
   }
   const d = await guardDecision(args, command, ctx);
   const c = new Chalk({ level: (args.color ?? colorWanted(process.stderr)) ? 1 : 0 });
-  if (args.json) ctx.stdout(JSON.stringify(d, null, 2) + '\n');
-  else if (d.problems.length > 0 || d.warnings.length > 0 || !command) ctx.stderr(renderGuardText(d, { red: c.red, yellow: c.yellow, bold: c.bold }));
+  if (args.json) ctx.stdout(renderJsonDocument(d));
+  else if (d.problems.length > 0 || d.warnings.length > 0 || !command) ctx.stderr(renderGuardText(textModel(d), { red: c.red, yellow: c.yellow, bold: c.bold }));
   if (d.exitCode !== 0) return d.exitCode;
   if (!command) return 0;
   return runGuarded(command, ctx.stderr);

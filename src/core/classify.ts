@@ -7,6 +7,7 @@
  * unknown. Kanban risk per DB: rival-writers (critical; the corruption condition of hermes-agent #35240),
  * stray-writer (warning), ok.
  */
+import { maskArgv } from './mask.js';
 import path from 'node:path';
 import type {
   AccessMode,
@@ -54,7 +55,8 @@ interface Subject {
 const TARGET_VERDICTS: ReadonlySet<Verdict> = new Set(['orphan', 'duplicate', 'ghost']);
 
 function short(argv: string[]): string {
-  const s = argv.join(' ');
+  // Reasons and findings are output: the command they quote is masked entry by entry, like every argv shown.
+  const s = maskArgv(argv).join(' ');
   return s.length > 120 ? s.slice(0, 117) + '...' : s;
 }
 
