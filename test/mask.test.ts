@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { MASK, isSecretFlag, isSecretName, maskArgv, maskArgvDetailed, maskText } from '../src/core/mask.js';
 import { redact, renderJsonDocument, textModel } from '../src/output/redact.js';
+import { renderSnapshot } from '../src/output/snapshot.js';
+import type { HostSnapshot } from '../src/types.js';
 import { escapeControls, sanitizeTerminalText } from '../src/output/terminal.js';
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcmd1cyJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
@@ -147,5 +149,31 @@ describe('output boundary', () => {
     expect(sanitizeTerminalText('\u001b[1mPID\u001b[22m\tok\n')).toBe('\u001b[1mPID\u001b[22m\tok\n');
     expect(sanitizeTerminalText('\rPID 5: SIGTERM sent')).toBe('\rPID 5: SIGTERM sent');
     expect(sanitizeTerminalText('x\ry\u001b[2J\u001b]0;t\u0007\u009b\u0000')).toBe('x\\ry\\x1b[2J\\x1b]0;t\\x07\\x9b\\x00');
+  });
+});
+
+describe('snapshot files', () => {
+  it('mask every supervisor command line and error text too (launchd ProgramArguments, Task To Run, details)', () => {
+    const secret = 'sk-h13ui-snapshot-secret';
+    const snap: HostSnapshot = {
+      schema: 'hermes-doctor.snapshot/v1',
+      takenAt: '2026-12-02T06:00:00.000Z',
+      hostname: 'vm',
+      platform: 'darwin',
+      scannerUid: 501,
+      scannerPids: [1234],
+      processes: [],
+      locks: [],
+      homes: [],
+      notes: [{ what: 'launchd', detail: `launchctl said --token ${secret}` }],
+      supervisors: [
+        { kind: 'launchd', status: 'present', detail: `Authorization: Bearer ${secret}`, launchdJobs: [{ label: 'ai.hermes.gateway', domain: 'gui/501', pid: 0, state: null, hermesHome: null, profile: null, arguments: ['hermes', '--api-key', secret, 'gateway', 'run'] }] },
+        { kind: 'windows-task', status: 'present', detail: '', windowsTasks: [{ name: 'Hermes_Gateway', state: 'Ready', hermesHome: null, profile: null, taskToRun: `wscript.exe run.vbs --api-key ${secret}` }] },
+      ],
+    } as unknown as HostSnapshot;
+    const text = renderSnapshot(snap);
+    expect(text).not.toContain(secret);
+    const parsed = JSON.parse(text) as HostSnapshot;
+    expect(parsed.supervisors[0]!.launchdJobs![0]!.arguments).toEqual(['hermes', '--api-key', MASK, 'gateway', 'run']);
   });
 });

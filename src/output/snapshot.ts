@@ -2,8 +2,9 @@
  * The snapshot as it leaves the host: a masked deep copy of a {@link HostSnapshot}, as JSON (schema
  * `hermes-doctor.snapshot/v1`). The live snapshot is never modified (kill decisions use it).
  *
- * Applied on the copy: ENV_ALLOWLIST again (defence in depth), {@link maskArgv} on every process argv
- * and systemd ExecStart, {@link maskText} on environment values, note texts and identity-file errors.
+ * Applied on the copy: ENV_ALLOWLIST again (defence in depth), {@link maskArgv} on every process argv,
+ * systemd ExecStart and launchd ProgramArguments, {@link maskText} on environment values, a Windows
+ * task's `Task To Run`, supervisor details, s6 slot errors, note texts and identity-file errors.
  * Only those fields: the rest (paths, cgroups, fds) is what `orphans --from` classifies, kept exact.
  */
 import { maskArgv, maskText } from '../core/mask.js';
@@ -25,7 +26,11 @@ export function maskSnapshot(snap: HostSnapshot): HostSnapshot {
     p.env = env;
   }
   for (const s of copy.supervisors) {
+    s.detail = maskText(s.detail);
     for (const u of s.systemdUnits ?? []) u.execStart = maskArgv(u.execStart);
+    for (const j of s.launchdJobs ?? []) if (j.arguments) j.arguments = maskArgv(j.arguments);
+    for (const t of s.windowsTasks ?? []) if (t.taskToRun !== undefined) t.taskToRun = maskText(t.taskToRun);
+    for (const sl of s.s6Slots ?? []) if (sl.error !== undefined) sl.error = maskText(sl.error);
   }
   for (const n of copy.notes) n.detail = maskText(n.detail);
   for (const h of copy.homes) {

@@ -38,6 +38,9 @@ export function escapeControls(text: string): string {
   return text.replace(CONTROL, visible);
 }
 
+/** Any control character but the layout's own newline and tab. */
+const NEEDS_LOOK = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
 /** SGR sequences as chalk writes them: ESC [ parameters m. */
 const SGR = /\u001b\[[0-9;]*m/y;
 
@@ -46,6 +49,8 @@ const SGR = /\u001b\[[0-9;]*m/y;
  * `\t`, SGR colour sequences, and a `\r` at the very start of the chunk.
  */
 export function sanitizeTerminalText(chunk: string): string {
+  // Most output (JSON, a plain table) has nothing to look at: one scan, no copy.
+  if (!NEEDS_LOOK.test(chunk)) return chunk;
   let out = '';
   let i = 0;
   if (chunk.startsWith('\r')) {
