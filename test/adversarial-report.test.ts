@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { shellCommand } from '../src/core/shell-quote.js';
 import type { KillAction, Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
 import { NO_S6, homesArgs, runCli, type CliRun as CliOutput } from './harness/cli.js';
@@ -91,6 +92,13 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('t
       const table = await cli(['orphans', '--no-color', ...scan]);
       expect(table.out).toContain(`remedy: ${expected}`);
       expect(table.out).not.toMatch(/kill -TERM/);
+
+      // The guard's refusal offers the same kill and the quoted supervised restart.
+      const g = await runCli(['guard', '--json', '--s6-scandir', tree.scanDir, '--home', home]);
+      const remedies = (JSON.parse(g.out) as { remedies: string[] }).remedies;
+      expect(remedies).toContain(`hermes-doctor orphans --kill --pid ${orphan.pid} --s6-scandir '${tree.scanDir}'`);
+      expect(remedies).toContain(`s6-svc -r '${path.join(tree.scanDir, 'gateway-argus')}'`);
+      expect(g.code).toBe(1);
 
       // The printed remedy, run as printed (plus --yes, as cron would): the orphan's clobbering is undone.
       const words = shWords(expected);
@@ -267,6 +275,16 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('f
     expect(k.risk).toBe('ok');
     expect(k.reasons.join(' ')).not.toContain('under their supervisors');
     expect(k.reasons.join(' ')).toContain('2 gateways share it (2 run by hand without a supervisor)');
+  });
+});
+
+describe('shell quoting of remedy words', () => {
+  it("plain words stay, others are single-quoted for sh (a quote as '\\''), double-quoted for cmd.exe", () => {
+    expect(shellCommand(['s6-svc', '-r', '/run/service/gateway-argus'])).toBe('s6-svc -r /run/service/gateway-argus');
+    expect(shellCommand(['s6-svc', '-r', '/tmp/S 6/service/gateway-argus'])).toBe("s6-svc -r '/tmp/S 6/service/gateway-argus'");
+    expect(shellCommand(['x', "it's $HOME; rm -rf /", ''])).toBe("x 'it'\\''s $HOME; rm -rf /' ''");
+    expect(shWords(shellCommand(['x', "it's $HOME", 'a b']))).toEqual(['x', "it's $HOME", 'a b']);
+    expect(shellCommand(['taskkill', 'C:\\Program Files\\x "y"'], 'win32')).toBe('taskkill "C:\\Program Files\\x ""y"""');
   });
 });
 
