@@ -440,6 +440,11 @@ export interface KillAction {
   reason: string | null;
   /** Identity files put back after the target exited (absolute paths), when it rewrote or removed them. */
   restored: string[];
+  /**
+   * Identity files of the owner that were not put back, and why: the restore was refused (the file is now
+   * a symlink: never written through), or the file could not be saved before the kill (a symlink, a FIFO).
+   */
+  notRestored: { file: string; reason: string }[];
   /** Whether the home's owner still holds its flock on gateway.lock afterwards; null when not checked. */
   ownerHoldsLock: boolean | null;
   /** Time from the first signal to the end, ms (0 when nothing was sent). */

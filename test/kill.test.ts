@@ -317,7 +317,9 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('-
     const second = await cli([...args, '--include-workers']);
     expect(action(second, worker.pid)).toMatchObject({ verdict: 'orphaned-worker', outcome: 'terminated' });
     expect(worker.alive()).toBe(false);
-    expect(second.code).toBe(0);
+    // Nothing runs for the deleted home any more, and its folder is gone: the --home given names nothing.
+    expect(second.report!.findings.filter((f) => f.severity !== 'info').map((f) => f.code)).toEqual(['HOME_NOT_FOUND']);
+    expect(second.code).toBe(1);
     // Refusals are logged first, then each target as it ends.
     expect(auditLines(root).map((l) => [l.pid, l.outcome])).toEqual([
       [worker.pid, 'refused'],

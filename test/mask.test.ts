@@ -84,6 +84,14 @@ describe('mask policy: assignments, headers, URLs, shapes', () => {
     expect(maskText('https://example.com/a@b')).toBe('https://example.com/a@b');
   });
 
+  it('query parameters, quoted pairs and webhook URLs', () => {
+    expect(maskText('https://api.example.com/v1?api_key=v4lue-one&page=2')).toBe(`https://api.example.com/v1?api_key=${MASK}&page=2`);
+    expect(maskText('{"model": "x", "api_key": "v4lue-one"}')).toBe(`{"model": "x", "api_key": "${MASK}"}`);
+    expect(maskText("{'token': 'v4lue-one'}")).toBe(`{'token': '${MASK}'}`);
+    expect(maskText('https://hooks.slack.com/services/T000/B000/v4lue0ne')).toBe(`https://hooks.slack.com/services/${MASK}`);
+    expect(maskText('https://discord.com/api/webhooks/123456/v4lue-one')).toBe(`https://discord.com/api/webhooks/${MASK}`);
+  });
+
   it('token shapes anywhere, glued to other text', () => {
     expect(maskText('k=sk-proj-abcdefghijkl')).toBe(`k=sk-${MASK}`);
     expect(maskText('sk-ant-api03-abcdefghijklmnop')).toBe(`sk-${MASK}`);

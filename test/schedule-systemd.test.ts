@@ -111,7 +111,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}) and py
     expect(failed.ActiveState).toBe('failed');
     const journal = (await sys.exec(['journalctl', '--no-pager', '-o', 'cat', '-u', 'hermes-doctor.service'])).stdout;
     expect(journal).toContain('ORPHAN_GATEWAY');
-    expect(journal).toContain(`kill -TERM ${orphan}`);
+    expect(journal).toContain(`remedy: hermes-doctor orphans --kill --pid ${orphan}`);
     expect(journal).toMatch(new RegExp(`status=${direct.code}`));
 
     // A failed run does not stop the timer: it fires again.

@@ -33,6 +33,8 @@ export interface AuditEntry {
   outcome: KillAction['outcome'];
   reason: string | null;
   restored: string[];
+  /** Identity files of the owner that could not be put back, each with the reason (absent in older lines). */
+  notRestored?: { file: string; reason: string }[];
   ownerHoldsLock: boolean | null;
 }
 

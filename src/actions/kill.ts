@@ -55,6 +55,21 @@ export interface StateFiles {
    * writes through a link). Throws when `file` is a symlink, or on any I/O error (the temp file is removed).
    */
   restore(file: string, saved: SavedFile): void;
+  /**
+   * Why `read` gave null for a file that is there (`is a symlink`, `is a FIFO`…), or null when the file is
+   * missing or was read. Optional: a store without it reports no refusals.
+   */
+  refusal?(file: string): string | null;
+}
+
+/** What lstat(2) says a path is, in words, for a path that is not a regular file. */
+function fileKind(st: fs.Stats): string {
+  if (st.isSymbolicLink()) return 'a symlink';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
 }
 
 /** The real file system: symlinks are neither read nor written through, FIFOs and devices are not read. */
@@ -72,6 +87,14 @@ export const fsStateFiles: StateFiles = {
     }
     // root restores a user's file as that user's, so the gateway can still replace and remove it
     writeFileAtomic(file, saved.bytes, saved.mode || 0o644, saved.uid !== undefined && saved.gid !== undefined ? { uid: saved.uid, gid: saved.gid } : undefined);
+  },
+  refusal(file) {
+    try {
+      const st = fs.lstatSync(file);
+      return st.isFile() ? null : `is ${fileKind(st)}: neither read nor written through`;
+    } catch {
+      return null;
+    }
   },
 };
 
@@ -154,6 +177,7 @@ function baseAction(t: KillTarget | KillRefusal, outcome: KillOutcome, reason: s
     signals: [],
     reason,
     restored: [],
+    notRestored: [],
     ownerHoldsLock: null,
     ms: 0,
   };
@@ -180,6 +204,7 @@ function auditEntry(a: KillAction, reasons: string[]): AuditEntry {
     outcome: a.outcome,
     reason: a.reason === null ? null : maskShapes(a.reason),
     restored: a.restored,
+    notRestored: a.notRestored.map((n) => ({ file: n.file, reason: maskShapes(n.reason) })),
     ownerHoldsLock: a.ownerHoldsLock,
   };
 }
@@ -274,7 +299,15 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     const pidFile = t.hermesHome ? path.join(t.hermesHome, FILES.gatewayPid) : null;
     const stateFile = t.hermesHome ? path.join(t.hermesHome, FILES.gatewayState) : null;
     const saved = new Map<string, SavedFile | null>();
-    for (const f of [pidFile, stateFile]) if (f) saved.set(f, files.read(f));
+    // A file that could not be saved (a symlink, a FIFO) cannot be put back: say so if the owner needs it.
+    const unsaved = new Map<string, string>();
+    for (const f of [pidFile, stateFile]) {
+      if (!f) continue;
+      const bytes = files.read(f);
+      saved.set(f, bytes);
+      const why = bytes ? null : files.refusal?.(f) ?? null;
+      if (why) unsaved.set(f, why);
+    }
 
     const started = now();
     let outcome: KillOutcome;
@@ -289,7 +322,7 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     a.reason = reason;
     a.ms = a.signals.length > 0 ? Math.round(now() - started) : 0;
     if ((outcome === 'terminated' || outcome === 'killed') && t.owner && t.hermesHome) {
-      await keepOwnerState(t, t.owner, a, saved);
+      await keepOwnerState(t, t.owner, a, saved, unsaved);
     }
     progress({ pid: t.pid, phase: 'done', outcome: a.outcome });
     record(a, t.auditRoot, t.reasons);
@@ -336,7 +369,7 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     return { outcome: 'failed', reason: `still alive ${Math.round(killWaitMs / 1000)} s after SIGKILL (uninterruptible sleep?)` };
   }
 
-  async function keepOwnerState(t: KillTarget, owner: KillOwner, a: KillAction, saved: Map<string, SavedFile | null>): Promise<void> {
+  async function keepOwnerState(t: KillTarget, owner: KillOwner, a: KillAction, saved: Map<string, SavedFile | null>, unsaved: Map<string, string>): Promise<void> {
     let alive: Check;
     try {
       alive = await check(owner.pid, owner.startTicks, null);
@@ -349,6 +382,9 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
       return;
     }
     const notes: string[] = [];
+    for (const [file, why] of unsaved) {
+      a.notRestored.push({ file, reason: `${file} ${why} before the kill, so the owner's version was not saved and cannot be put back` });
+    }
     for (const [file, before] of saved) {
       if (!before || recordPid(before.bytes) !== owner.pid) continue; // only the owner's own versions go back
       const current = files.read(file);
@@ -357,9 +393,10 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
         files.restore(file, before);
         a.restored.push(file);
       } catch (err) {
-        notes.push(`could not restore ${file}: ${(err as Error).message}`);
+        a.notRestored.push({ file, reason: `restore refused: ${(err as Error).message}` });
       }
     }
+    for (const n of a.notRestored) notes.push(`not restored: ${n.reason}`);
     if (a.restored.length > 0) notes.unshift(`PID ${t.pid} rewrote or removed ${a.restored.map((f) => path.basename(f)).join(' and ')} on its way out: the owner's versions were put back`);
     const holders = lockHolders(path.join(t.hermesHome!, FILES.gatewayLock));
     a.ownerHoldsLock = holders === null ? null : holders.includes(owner.pid);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { shellHook } from '../actions/guard/hook.js';
 import { runGuarded } from '../actions/guard/run.js';
 import { classify } from '../core/classify.js';
+import { remedyScope } from '../core/remedy.js';
 import { type GuardCaller, type GuardDecision, decideGuard, renderGuardText, resolveGuardTarget } from '../core/guard.js';
 import { identify } from '../core/identify.js';
 import { cleanPath } from '../core/paths.js';
@@ -56,7 +57,8 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
     userHome: passwdHome(),
     activeProfile: readActiveProfile,
   });
-  const snap = await scanFor({ ...args, home: [target.home] }, ctx);
+  // The guard's --profile names its target, not a report filter: only the scan options go to the scan.
+  const snap = await scanFor({ 's6-scandir': args['s6-scandir'], timeout: args.timeout, ...(args.deadline !== undefined ? { deadline: args.deadline } : {}), home: [target.home] }, ctx);
   const report = classify(snap);
   const ids = new Map(snap.processes.map((p) => [p.pid, identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} })]));
   const byHome = supervisorsByHome(snap, (pid) => ids.get(pid)?.hermesHome ?? null);
@@ -70,7 +72,7 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
     }
   }
   const caller = snap.platform === 'linux' ? readCaller() : callerFromSnapshot(snap);
-  return decideGuard({ report, supervisors: sups, target, caller, judged, force: args.force });
+  return decideGuard({ report, supervisors: sups, target, caller, judged, force: args.force, scope: remedyScope(snap) });
 }
 
 /**

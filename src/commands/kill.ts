@@ -72,6 +72,7 @@ export function renderActions(raw: readonly KillAction[]): string {
     lines.push(`  PID ${a.pid} ${a.outcome}${sigs}${a.verdict ? ` [${a.verdict}]` : ''}${a.reason ? `: ${a.reason}` : ''}`);
     if (a.argv.length > 0) lines.push(`    ${cmd(a.argv)}`);
     for (const f of a.restored) lines.push(`    restored ${f}`);
+    for (const n of a.notRestored) lines.push(`    NOT restored ${n.file}: ${n.reason}`);
     if (a.ownerHoldsLock !== null) lines.push(`    owner ${a.ownerHoldsLock ? 'still holds' : 'does NOT hold'} gateway.lock`);
   }
   return lines.join('\n') + '\n';

@@ -1,7 +1,10 @@
 /**
  * `hermes-doctor orphans`: scan this host, classify, print a table or JSON, exit with the health code.
  */
+import os from 'node:os';
+import path from 'node:path';
 import type { Argv } from 'yargs';
+import { PROFILE_RE, homeForProfile, rootOfHome } from '../core/paths.js';
 import { classify } from '../core/classify.js';
 import { renderJson } from '../output/json.js';
 import { scanHost } from '../sources/index.js';
@@ -58,14 +61,17 @@ export async function scanWithSnapshot(args: Omit<OrphansArgs, 'json'>, ctx: Com
  * @throws Error when the scan did not finish within the deadline even so (the run then exits 3)
  */
 export async function scanFor(
-  args: { 's6-scandir'?: string; home?: string[]; timeout: number; deadline?: number },
+  args: { 's6-scandir'?: string; home?: string[]; profile?: string[]; timeout: number; deadline?: number },
   ctx: CommandContext,
 ): Promise<HostSnapshot> {
+  // A --profile is looked for under the caller's own root too, so a profile with no running process is
+  // found (and a mistyped one reported) even when no process names that root.
+  const extraHomes = [...(args.home ?? []), ...(args.profile ?? []).filter((p) => PROFILE_RE.test(p) || p === 'default').map((p) => homeForProfile(callerRoot(), p))];
   const deadlineMs = args.deadline ?? DEFAULT_DEADLINE_MS;
   const deadlineAt = Date.now() + deadlineMs;
   const scan = scanHost({
     ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
-    ...(args.home ? { extraHomes: args.home } : {}),
+    ...(extraHomes.length > 0 ? { extraHomes } : {}),
     timeoutMs: args.timeout,
     ...ctx.scan,
     runner: withDeadline(ctx.scan?.runner ?? execRunner, deadlineAt),
@@ -80,6 +86,11 @@ export async function scanFor(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The caller's Hermes root: the root of `HERMES_HOME` when set, else `~/.hermes` (reference §1.3). */
+function callerRoot(): string {
+  return process.env.HERMES_HOME ? rootOfHome(path.resolve(process.env.HERMES_HOME)) : path.join(os.homedir(), '.hermes');
 }
 
 /** Runs a scan with the shared options and classifies it. */

@@ -15,11 +15,13 @@
  *   `env -S "…"`), as are `--flag X` / `--flag=X` of a secret flag inside such a script;
  * - header forms: `Authorization: X`, `Proxy-Authorization: X`, `Cookie: X`, `X-Api-Key: X` and any
  *   `Name: X` whose name has a secret word; `Bearer X` anywhere (the scheme word is kept);
- * - URL userinfo: `scheme://user:X@host` (the user is kept), `scheme://X@host`;
+ * - URL userinfo: `scheme://user:X@host` (the user is kept), `scheme://X@host`; query parameters
+ *   with a secret name (`?api_key=X&…`); `"name": "X"` pairs (JSON, a dict) with a secret name;
  * - token shapes anywhere, also glued to other text: `sk-…` / `sk-ant-…` (OpenAI, Anthropic,
  *   OpenRouter), Slack `xox[abprs]-…`, GitHub `ghp_…` `gho_…` `ghu_…` `ghs_…` `ghr_…` `github_pat_…`,
  *   AWS `AKIA…` / `ASIA…`, Google `AIza…`, GitLab `glpat-…`, Hugging Face `hf_…`, Telegram bot tokens
- *   `123456:AA…`, and JWTs (`eyJ….eyJ….…`).
+ *   `123456:AA…`, JWTs (`eyJ….eyJ….…`), and webhook URLs whose path is the credential
+ *   (`hooks.slack.com/services/…`, `discord.com/api/webhooks/ID/…`).
  * Secret words: key, apikey, token, secret, password, passwd, pass, pwd, pw, passphrase, auth, authz,
  * authorization, authentication, credential(s), cookie, session, sessionid, bearer, webhook, and any
  * word ending in key, token, secret, password or passwd (`privatekey`, `authtoken`).
@@ -80,12 +82,20 @@ const SECRET_SHAPES: { re: RegExp; keep: (m: string) => string }[] = [
   { re: /\b\d{6,}:[A-Za-z0-9_-]{30,}/g, keep: () => '' },
   // Google API keys
   { re: /\bAIza[0-9A-Za-z_-]{20,}/g, keep: () => 'AIza' },
+  // Webhook URLs whose path is the credential (Slack incoming webhooks, Discord webhooks)
+  { re: /\bhooks\.slack\.com\/services\/[A-Za-z0-9/_-]+/g, keep: () => 'hooks.slack.com/services/' },
+  { re: /\b(discord(?:app)?\.com\/api\/webhooks\/)[0-9]+\/[A-Za-z0-9_-]+/g, keep: (m) => m.slice(0, m.indexOf('/webhooks/') + 10) },
 ];
+
+/** Some substring every {@link SECRET_SHAPES} match starts with (a cheap first look). */
+const SHAPE_HINT = /eyJ|sk-|xox|gh[pousr]_|github_pat_|glpat-|hf_|AKIA|ASIA|\d{6,}:|AIza|hooks\.slack\.com|discord/;
 
 /** A value inside a script: a quoted string or a run of non-blank characters. */
 const VALUE = `(?:'[^']*'|"(?:[^"\\\\]|\\\\.)*"|[^\\s'";|&)]+)`;
 /** `NAME=value` inside a text (an env wrapper or a shell script): NAME at the start or after a blank/operator. */
-const ASSIGNMENT = new RegExp(`(^|[\\s;&|(\`'"])((?:export\\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(${VALUE})`, 'g');
+const ASSIGNMENT = new RegExp(`(^|[\\s;&|(\`'"?,])((?:export\\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(${VALUE})`, 'g');
+/** `"name": "value"` (JSON or a Python dict inside an argument). */
+const QUOTED_PAIR = /(["'])([A-Za-z0-9_.-]+)\1(\s*:\s*)(["'])((?:(?!\4)[^\\]|\\.)*)\4/g;
 /** `--flag value` / `--flag=value` inside a text. */
 const INLINE_FLAG = new RegExp(`(^|[\\s;&|(\`'"])(--?[A-Za-z][A-Za-z0-9_.-]*)(=|\\s+)(${VALUE})`, 'g');
 /** Header forms: `Authorization: [scheme] X`, `X-Api-Key: X`, `Cookie: X`; the value runs to the end of the header. */
@@ -106,17 +116,31 @@ function isSecretHeader(name: string): boolean {
  */
 export function maskText(text: string): string {
   let out = text;
-  for (const { re, keep } of SECRET_SHAPES) out = out.replace(re, (m) => keep(m) + MASK);
-  out = out.replace(HEADER, (m, name: string, sep: string, scheme: string | undefined, blank: string | undefined, value: string) =>
-    isSecretHeader(name) && value !== MASK ? `${name}${sep}${scheme ? `${scheme}${blank}` : ''}${MASK}` : m,
-  );
-  out = out.replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`);
-  out = out.replace(URL_USERINFO, (m, scheme: string, user: string, pass: string | undefined) => {
-    if (pass !== undefined) return pass === `:${MASK}` ? m : `${scheme}${user}:${MASK}@`;
-    return user === '' || user === MASK ? m : `${scheme}${MASK}@`;
-  });
-  out = out.replace(ASSIGNMENT, (m, lead: string, exp: string, name: string) => (isSecretName(name) ? `${lead}${exp}${name}=${MASK}` : m));
-  out = out.replace(INLINE_FLAG, (m, lead: string, flag: string, sep: string) => (isSecretFlag(flag) ? `${lead}${flag}${sep}${MASK}` : m));
+  // Each rule runs only when the characters it needs are there: most argv entries and messages have none,
+  // and a snapshot masks every process of the host.
+  if (SHAPE_HINT.test(out)) for (const { re, keep } of SECRET_SHAPES) out = out.replace(re, (m) => keep(m) + MASK);
+  const colon = out.includes(':');
+  if (colon) {
+    out = out.replace(HEADER, (m, name: string, sep: string, scheme: string | undefined, blank: string | undefined, value: string) =>
+      isSecretHeader(name) && value !== MASK ? `${name}${sep}${scheme ? `${scheme}${blank}` : ''}${MASK}` : m,
+    );
+  }
+  if (/bearer/i.test(out)) out = out.replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`);
+  if (out.includes('@') && out.includes('://')) {
+    out = out.replace(URL_USERINFO, (m, scheme: string, user: string, pass: string | undefined) => {
+      if (pass !== undefined) return pass === `:${MASK}` ? m : `${scheme}${user}:${MASK}@`;
+      return user === '' || user === MASK ? m : `${scheme}${MASK}@`;
+    });
+  }
+  if (colon && /["']/.test(out)) {
+    out = out.replace(QUOTED_PAIR, (m, q: string, name: string, sep: string, vq: string, value: string) =>
+      hasSecretWord(name) && value !== MASK ? `${q}${name}${q}${sep}${vq}${MASK}${vq}` : m,
+    );
+  }
+  if (out.includes('=')) out = out.replace(ASSIGNMENT, (m, lead: string, exp: string, name: string) => (isSecretName(name) ? `${lead}${exp}${name}=${MASK}` : m));
+  if (out.includes('-') && /[\s=]/.test(out)) {
+    out = out.replace(INLINE_FLAG, (m, lead: string, flag: string, sep: string) => (isSecretFlag(flag) ? `${lead}${flag}${sep}${MASK}` : m));
+  }
   return out;
 }
 

@@ -287,6 +287,17 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
     kanbanRoots.add(root);
   }
   const homeRecords = [...homes].sort().map(readHome);
+  // PIDs named by identity files (PID 1 included, which the ancestor walk stops at), so "not running"
+  // is said only of a PID that is not running.
+  for (const h of homeRecords) {
+    for (const f of [h.pidFile, h.stateFile]) {
+      if (f.pid === null || f.pid <= 0 || records.has(f.pid)) continue;
+      const argv = argvOf.get(f.pid) ?? argvOrEmpty(f.pid, procRoot);
+      const fds = readFdLinks(f.pid, procRoot);
+      const rec = readProcess(f.pid, argv, fds.ok ? fds.value : null, fds.ok ? 'ok' : fds.why, procRoot, bootTimeMs);
+      if (rec) records.set(f.pid, rec);
+    }
+  }
 
   // Locks: one pass over /proc/locks, matched by device+inode to the lock files of every home and root,
   // and by inode to lock fds (a deleted gateway.lock can still be held).

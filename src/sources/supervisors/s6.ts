@@ -10,7 +10,8 @@ import { type CommandRunner, findOnPath } from '../runner.js';
 import { safeReadText } from '../safe-read.js';
 
 /** Default scan directory of the official Hermes Docker image. */
-export const DEFAULT_S6_SCANDIR = '/run/service';
+export { DEFAULT_S6_SCANDIR } from '../../core/remedy.js';
+import { DEFAULT_S6_SCANDIR } from '../../core/remedy.js';
 
 /** Parses `s6-svstat -o up,wantedup,pid` output (`true true 1234` / `false false -1`). */
 export function parseSvstatFields(text: string): { up: boolean; wantedUp: boolean; pid: number } | null {
