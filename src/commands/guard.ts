@@ -12,7 +12,7 @@ import { shellHook } from '../actions/guard/hook.js';
 import { runGuarded } from '../actions/guard/run.js';
 import { classify } from '../core/classify.js';
 import { type GuardCaller, type GuardDecision, decideGuard, renderGuardText, resolveGuardTarget } from '../core/guard.js';
-import { identify } from '../core/identify.js';
+import { identify, identifyContext } from '../core/identify.js';
 import { cleanPath } from '../core/paths.js';
 import { supervisorsByHome } from '../core/supervision.js';
 import { colorWanted } from '../output/color.js';
@@ -57,7 +57,7 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
   });
   const snap = await scanFor({ ...args, home: [target.home] }, ctx);
   const report = classify(snap);
-  const ids = new Map(snap.processes.map((p) => [p.pid, identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} })]));
+  const ids = new Map(snap.processes.map((p) => [p.pid, identify(p, identifyContext(snap))]));
   const byHome = supervisorsByHome(snap, (pid) => ids.get(pid)?.hermesHome ?? null);
   const sups = [...(byHome.get(cleanPath(target.home)) ?? [])];
   // Units named by Hermes's convention whose home could not be read (no HERMES_HOME in Environment=, not running).

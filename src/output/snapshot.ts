@@ -2,8 +2,8 @@
  * The snapshot as it leaves the host: a masked deep copy of a {@link HostSnapshot}, as JSON (schema
  * `hermes-doctor.snapshot/v1`). The live snapshot is never modified (kill decisions use it).
  *
- * Applied on the copy: ENV_ALLOWLIST again (defence in depth), {@link maskArgv} on every process argv
- * and systemd ExecStart, {@link maskShapes} on environment values and note texts.
+ * Applied on the copy: ENV_ALLOWLIST again (defence in depth), {@link maskArgv} on every process argv,
+ * systemd ExecStart and identity-file record argv, {@link maskShapes} on environment values and note texts.
  */
 import { maskArgv, maskShapes } from '../core/mask.js';
 import { filterEnvironRecord } from '../sources/environ.js';
@@ -24,6 +24,9 @@ export function maskSnapshot(snap: HostSnapshot): HostSnapshot {
   }
   for (const s of copy.supervisors) {
     for (const u of s.systemdUnits ?? []) u.execStart = maskArgv(u.execStart);
+  }
+  for (const h of copy.homes) {
+    for (const f of [h.pidFile, h.stateFile, h.lockFile]) if (f?.argv) f.argv = maskArgv(f.argv);
   }
   for (const n of copy.notes) n.detail = maskShapes(n.detail);
   return copy;
