@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { type CommandContext, processContext } from './commands/context.js';
 import type { KillContext } from './commands/kill.js';
 import type { OrphansArgs } from './commands/orphans.js';
+import { packageVersion } from './version.js';
 
 /** Exit code for usage errors and unexpected failures (the tool could not decide). */
 const EXIT_USAGE = 3;
@@ -79,7 +80,7 @@ export async function buildParser(argv: string[], ctx: CommandContext & KillCont
     .command(guardCommand(ctx, on.setCode, guarded))
     .strict()
     .help()
-    .version()
+    .version(packageVersion())
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     })
