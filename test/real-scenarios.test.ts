@@ -104,6 +104,31 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why})`, avail.ok
       }
     });
 
+    it('setproctitle importable (Debian python3-setproctitle): the gateway is found by the flock it holds, with its home, profile and argv from the record', async () => {
+      const scratch = makeScratch();
+      const root = makeRoot(scratch.dir, 'u', 'argus');
+      const g = await startReadyGateway({ kit, root, profile: 'argus', setproctitle: true });
+      const cmdline = fs.readFileSync(`/proc/${g.pid}/cmdline`, 'utf8').replace(/\0+$/, '');
+      if (kit.traits.dispatcherLock) {
+        // 306e2d2 retitles the process: cmdline `hermes` (NUL padded), environ blanked.
+        expect(cmdline).toBe('hermes');
+      } else {
+        // v0.15.1 has no process-title code: cmdline stays as launched.
+        expect(cmdline.split('\0')).toEqual(['/usr/bin/python3', kit.hermesBin, '-p', 'argus', 'gateway', 'run']);
+      }
+      if (kit.traits.dispatcherLock) await waitFor(() => dispatcherHolder(root) === g.pid, 30_000, `PID ${g.pid} to flock the dispatcher lock`);
+      const { code, report } = await cli(['orphans', '--json', ...NO_S6, ...homesArgs(g.home)]);
+      const p = verdictOf(report, g.pid);
+      expect(p.role).toBe('gateway');
+      expect(p.hermesHome).toBe(g.home);
+      expect(p.profile).toBe('argus');
+      expect(p.verdict).toBe('manual');
+      if (kit.traits.dispatcherLock) {
+        expect(report.kanban.find((k) => k.db === path.join(root, 'kanban.db'))!.dispatcherLockHolder).toBe(g.pid);
+      }
+      expect(code).toBe(0);
+    });
+
     describe.skipIf(requireOrSkip('s6 (apt-get install -y s6)', hasS6()))('under a real s6 tree', () => {
       it('the incident under s6: the slot (Hermes\u2019s run script), a shell `gateway restart --profile argus` and a shell `gateway run --replace`', async () => {
         const scratch = makeScratch();
