@@ -110,10 +110,16 @@ describe.skipIf(requireOrSkip('promtool (apt-get install prometheus)', hasBinary
     const db = '/root/.hermes/kanban.db';
     const rival = alert('HermesKanbanRivalWriters', { __name__: 'hermes_doctor_kanban_risk', db, risk: 'rival-writers', ...INSTANCE }, '1');
     delete (rival.exp_labels as Record<string, string>).__name__;
-    const orphans = [
-      alert('HermesOrphanGateway', { instance: INSTANCE.instance, home: '/root/.hermes', profile: 'default', verdict: 'orphan' }, '1'),
-      alert('HermesOrphanGateway', { instance: INSTANCE.instance, home: '/root/.hermes/profiles/argus', profile: 'argus', verdict: 'orphan' }, '1'),
-    ];
+    const orphans = report.processes
+      .filter((p) => p.verdict === 'orphan' && p.role === 'gateway')
+      .map((p) =>
+        alert(
+          'HermesOrphanGateway',
+          { ...INSTANCE, hostname: report.hostname, home: p.hermesHome!, profile: p.profile!, role: 'gateway', verdict: 'orphan', pid: String(p.pid) },
+          '1',
+        ),
+      );
+    expect(orphans.map((o) => o.exp_labels.home).sort()).toEqual(['/root/.hermes', '/root/.hermes/profiles/argus']);
     const stale = alert('HermesDoctorNotRunning', { ...INSTANCE }, '3000');
     const tests = {
       rule_files: ['rules.yml'],
