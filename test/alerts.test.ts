@@ -12,18 +12,11 @@ import { renderPrometheus } from '../src/output/prometheus.js';
 import { readSnapshotFile } from '../src/sources/snapshot-file.js';
 import { SNAPSHOTS } from './harness/fixtures.js';
 import { REPO_ROOT } from './harness/processes.js';
+import { rulesFromDocs } from './harness/rules.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 import { hasBinary, requireOrSkip } from './harness/skip.js';
 
 const INSTANCE = { instance: 'droplet:9100', job: 'node' };
-
-/** The ```yaml block of docs/monitoring.md that holds the rule groups. */
-function rulesFromDocs(): string {
-  const md = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'monitoring.md'), 'utf8');
-  const m = /```yaml\n(groups:[\s\S]*?)```/.exec(md);
-  if (!m) throw new Error('docs/monitoring.md has no ```yaml block starting with groups:');
-  return m[1]!;
-}
 
 interface Rule {
   alert: string;
@@ -90,6 +83,28 @@ describe.skipIf(requireOrSkip('promtool (apt-get install prometheus)', hasBinary
     const r = spawnSync('promtool', ['check', 'rules', path.join(dir, 'rules.yml')], { encoding: 'utf8', timeout: 20_000 });
     expect(r.stdout + r.stderr).toContain('SUCCESS: 5 rules found');
     expect(r.status).toBe(0);
+  });
+
+  it('the fleet set-up of docs/monitoring.md: promtool check config and amtool check-config accept its prometheus.yml and alertmanager.yml', () => {
+    const dir = makeScratch().dir;
+    const md = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'monitoring.md'), 'utf8');
+    const blocks = [...md.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const prom = blocks.find((b) => b.startsWith('global:'));
+    const am = blocks.find((b) => b.startsWith('route:'));
+    expect(prom && am, 'docs/monitoring.md has a prometheus.yml (global:) and an alertmanager.yml (route:) block').toBeTruthy();
+    fs.writeFileSync(path.join(dir, 'hermes-doctor.rules.yml'), rulesFromDocs());
+    fs.writeFileSync(path.join(dir, 'prometheus.yml'), prom!.replace('/etc/prometheus/hermes-doctor.rules.yml', path.join(dir, 'hermes-doctor.rules.yml')));
+    fs.writeFileSync(path.join(dir, 'alertmanager.yml'), am!);
+    const p = spawnSync('promtool', ['check', 'config', path.join(dir, 'prometheus.yml')], { encoding: 'utf8', timeout: 20_000 });
+    expect(p.stdout + p.stderr).toContain('SUCCESS: 5 rules found');
+    expect(p.status).toBe(0);
+    if (!hasBinary('amtool')) {
+      expect(process.env.CI, 'amtool (apt-get install prometheus-alertmanager) is required on CI').not.toBe('true');
+      return;
+    }
+    const a = spawnSync('amtool', ['check-config', path.join(dir, 'alertmanager.yml')], { encoding: 'utf8', timeout: 20_000 });
+    expect(a.stdout + a.stderr).toContain('SUCCESS');
+    expect(a.status).toBe(0);
   });
 
   it('promtool test rules: the seed 001 metrics fire RivalWriters at once and OrphanGateway after 15 min; a stale run fires NotRunning', () => {
