@@ -139,8 +139,13 @@ export interface HomeRecord {
   root: string;
   /** `default` for a root, else the profile name. */
   profile: string;
-  /** Whether the directory exists. */
+  /** Whether the directory exists (false also when it could not be checked: see accessError). */
   exists: boolean;
+  /**
+   * Why existence could not be checked (EACCES on a folder above it, …), when it could not. A home that
+   * cannot be checked is never taken for a deleted one.
+   */
+  accessError?: string;
   /** Whether `<root>/profiles/.deleted/<name>` exists (a deleted profile's tombstone). */
   tombstoned: boolean;
   /** Whether `.gateway-launchd-unsupported` exists (macOS detached fallback). */
@@ -435,6 +440,11 @@ export interface KillAction {
   reason: string | null;
   /** Identity files put back after the target exited (absolute paths), when it rewrote or removed them. */
   restored: string[];
+  /**
+   * Identity files of the owner that were not put back, and why: the restore was refused (the file is now
+   * a symlink: never written through), or the file could not be saved before the kill (a symlink, a FIFO).
+   */
+  notRestored: { file: string; reason: string }[];
   /** Whether the home's owner still holds its flock on gateway.lock afterwards; null when not checked. */
   ownerHoldsLock: boolean | null;
   /** Time from the first signal to the end, ms (0 when nothing was sent). */

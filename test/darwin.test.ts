@@ -118,7 +118,7 @@ describe('macOS scans (recorded outputs)', () => {
   });
 
   it('launchd without the wrapper, PID from `launchctl list LABEL` after print fails in gui/ and user/', async () => {
-    const h = host('nowrapper', (d) => layoutHome(d, ROOT));
+    const h = host('nowrapper', (d) => layoutHome(d, ROOT, { pid: { pid: 700, kind: 'hermes-gateway' } }));
     const { code, report } = await runRecordedOrphans(h.scan);
     expect(h.runner.calls).toEqual(expect.arrayContaining(['launchctl print gui/501/ai.hermes.gateway', 'launchctl print user/501/ai.hermes.gateway', 'launchctl list ai.hermes.gateway']));
     expect(verdictOf(report!, 700).verdict).toBe('supervised');
@@ -129,7 +129,7 @@ describe('macOS scans (recorded outputs)', () => {
 
   it('#27041 storm: launchd gateway + web-UI replacer with PPID 1 → orphan, rival writers on kanban.db, exit 2', async () => {
     const ports = portsFrom('darwin/storm/find-process.json');
-    const h = host('storm', (d) => layoutHome(d, ROOT, { kanban: true }), [], { findPort: ports });
+    const h = host('storm', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway' } }), [], { findPort: ports });
     const { code, report } = await runRecordedOrphans(h.scan);
     const r = report!;
     expect(verdictOf(r, 615).verdict).toBe('supervised');
@@ -141,14 +141,14 @@ describe('macOS scans (recorded outputs)', () => {
     expect(k.risk).toBe('rival-writers');
     expect(k.holders.map((x) => x.pid).sort()).toEqual([615, 9120]);
     const f = r.findings.find((x) => x.code === 'ORPHAN_GATEWAY' && x.pid === 9120)!;
-    expect(f.remedy).toBe('kill -TERM 9120');
+    expect(f.remedy).toBe('hermes-doctor orphans --kill --pid 9120');
     expect(f.message).toContain('launchctl kickstart -k gui/501/ai.hermes.gateway');
     expect(ports.asked).toEqual([8642]);
     expect(code).toBe(2);
   });
 
   it('the human table renders the storm without secrets', async () => {
-    const h = host('storm', (d) => layoutHome(d, ROOT, { kanban: true }));
+    const h = host('storm', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway' } }));
     const { code, out } = await runCli(['orphans', '--all-users', '--no-color'], { scan: h.scan });
     expect(out).toContain('9120');
     expect(out).toMatch(/orphan/);
@@ -158,7 +158,7 @@ describe('macOS scans (recorded outputs)', () => {
   });
 
   it('the unsupported-launchd fallback: marker + job without PID → manual (launchd unsupported), exit 0', async () => {
-    const h = host('unsupported', (d) => layoutHome(d, ROOT, { launchdUnsupported: true }));
+    const h = host('unsupported', (d) => layoutHome(d, ROOT, { launchdUnsupported: true, pid: { pid: 710, kind: 'hermes-gateway' } }));
     const { code, report } = await runRecordedOrphans(h.scan);
     const p = verdictOf(report!, 710);
     expect(p.verdict).toBe('manual');
@@ -167,7 +167,7 @@ describe('macOS scans (recorded outputs)', () => {
   });
 
   it('without the marker the same host is an orphan of the registered job (the marker is what decides)', async () => {
-    const h = host('unsupported', (d) => layoutHome(d, ROOT));
+    const h = host('unsupported', (d) => layoutHome(d, ROOT, { pid: { pid: 710, kind: 'hermes-gateway' } }));
     const { report } = await runRecordedOrphans(h.scan);
     expect(verdictOf(report!, 710).verdict).toBe('orphan');
   });
@@ -192,10 +192,10 @@ describe('macOS scans (recorded outputs)', () => {
 });
 
 describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
-  const wrapperLayout = (d: string) => layoutHome(d, ROOT, { kanban: true });
+  const wrapperLayout = (d: string) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway' } });
 
   it('launchctl list garbage → launchd unknown, the gateway undecided, exit 3', async () => {
-    const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-garbage.txt']);
+    const h = host('nowrapper', (d) => layoutHome(d, ROOT, { pid: { pid: 700, kind: 'hermes-gateway' } }), ['darwin/malformed/launchctl-list-garbage.txt']);
     const { code, report } = await runRecordedOrphans(h.scan);
     expect(report!.supervisors).toContainEqual(expect.objectContaining({ kind: 'launchd', status: 'unknown' }));
     expect(verdictOf(report!, 700).verdict).toBe('unknown');
@@ -203,7 +203,7 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
   });
 
   it('launchctl missing → launchd unknown with the reason', async () => {
-    const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-fails.txt']);
+    const h = host('nowrapper', (d) => layoutHome(d, ROOT, { pid: { pid: 700, kind: 'hermes-gateway' } }), ['darwin/malformed/launchctl-list-fails.txt']);
     const { code, report } = await runRecordedOrphans(h.scan);
     expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('ENOENT');
     expect(code).toBe(3);
@@ -218,7 +218,7 @@ describe('macOS malformed and failing outputs: clear unknown, no crash', () => {
   });
 
   it('launchctl list LABEL damaged after print failed: the table PID is used and the detail says so', async () => {
-    const h = host('nowrapper', (d) => layoutHome(d, ROOT), ['darwin/malformed/launchctl-list-label-garbage.txt']);
+    const h = host('nowrapper', (d) => layoutHome(d, ROOT, { pid: { pid: 700, kind: 'hermes-gateway' } }), ['darwin/malformed/launchctl-list-label-garbage.txt']);
     const { code, report } = await runRecordedOrphans(h.scan);
     expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('neither launchctl print nor launchctl list ai.hermes.gateway was understood');
     expect(verdictOf(report!, 700).verdict).toBe('supervised');

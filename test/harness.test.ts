@@ -5,6 +5,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import {
   fdTargets,
+  holdsFlock,
+  ignoresSignal,
   isAlive,
   killAll,
   readCmdline,
@@ -13,7 +15,6 @@ import {
   readProcLocks,
   readStat,
   registeredPids,
-  sleep,
   startGateway,
   startProcess,
   startWorker,
@@ -87,9 +88,12 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     const home = profileHome(root, 'argus');
     const gw = startGateway({ root, profile: 'argus', env: { STANDIN_TICK_MS: '50' } });
     await waitForGatewayReady(home, gw.pid);
+    // The stand-in takes the dispatcher flock after it writes gateway.pid: wait for that flock too.
+    const dispatcherLock = path.join(root, 'kanban', '.dispatcher.lock');
+    await waitFor(() => holdsFlock(gw.pid, dispatcherLock), 10_000, `PID ${gw.pid} flock on ${dispatcherLock}`);
     const mine = readProcLocks().filter((l) => l.pid === gw.pid && l.kind === 'FLOCK' && l.type === 'WRITE');
     expect(mine.map((l) => l.inode)).toContain(Number(fs.statSync(path.join(home, 'gateway.lock')).ino));
-    expect(mine.map((l) => l.inode)).toContain(Number(fs.statSync(path.join(root, 'kanban', '.dispatcher.lock')).ino));
+    expect(mine.map((l) => l.inode)).toContain(Number(fs.statSync(dispatcherLock).ino));
     const db = path.join(root, 'kanban.db');
     await waitFor(() => fs.existsSync(`${db}-wal`) && fdTargets(gw.pid).includes(`${db}-wal`), 5000, 'wal fd');
     const fds = fdTargets(gw.pid);
@@ -109,7 +113,8 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     expect(ex.code).toBe(1);
     expect(second.output().stderr).toMatch(/gateway\.lock is held/);
     const dup = startGateway({ root, env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
-    await sleep(600);
+    // It opens kanban.db only after both flock attempts, so once the fd is there both have failed.
+    await waitFor(() => fdTargets(dup.pid).includes(path.join(root, 'kanban.db')), 10_000, `duplicate ${dup.pid} opens kanban.db`);
     expect(dup.alive()).toBe(true);
     expect((readJson(path.join(root, 'gateway.pid')) as PidRecord).pid).toBe(first.pid);
     const dupLocks = readProcLocks().filter((l) => l.pid === dup.pid && l.kind === 'FLOCK');
@@ -134,8 +139,10 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     const root = s.root();
     const gw = startGateway({ root, env: { STANDIN_IGNORE_TERM: '1', STANDIN_NO_KANBAN: '1' } });
     await waitForGatewayReady(root, gw.pid);
+    // SIG_IGN discards SIGTERM when it is sent (signal(7)), so once SigIgn has it the process is
+    // alive right after kill() returns: no wait for a delivery that never comes.
+    expect(ignoresSignal(gw.pid, 15)).toBe(true);
     gw.signal('SIGTERM');
-    await sleep(500);
     expect(gw.alive()).toBe(true);
     expect(fs.existsSync(path.join(root, 'kanban.db'))).toBe(false);
     gw.signal('SIGKILL');

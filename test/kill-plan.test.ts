@@ -55,7 +55,7 @@ describe('planKill', () => {
     expect(t.startTicks).toBe(1020);
     const why = Object.fromEntries(plan.refusals.map((x) => [x.pid, x.reason]));
     expect(why[30]).toMatch(/--include-workers/);
-    expect(why[40]).toMatch(/stray holder is never killed/);
+    expect(why[40]).toMatch(/is a stray holder of .*: it is not part of Hermes, so it is never signalled/);
     expect(why[40]).toContain('sqlite3 /root/.hermes/kanban.db');
     expect(JSON.stringify(plan.refusals)).not.toContain(FAKE_SECRET);
     expect(why[10]).toBeUndefined(); // supervised processes are not listed unless asked for

@@ -187,7 +187,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     expect(r.code).toBe(report.summary.exitCode);
     expect(r.code).toBeGreaterThan(0);
     expect(r.out).toContain('DUPLICATE_GATEWAY');
-    expect(r.out).toContain(`kill -TERM ${second.pid}`);
+    expect(r.out).toContain(`remedy: hermes-doctor orphans --kill --pid ${second.pid} ${NO_S6.join(' ')} --home ${home}`);
     const s = samples(fs.readFileSync(path.join(prom, TEXTFILE_NAME), 'utf8'));
     expect(s.get(`hermes_doctor_gateways{home="${home}",profile="argus",verdict="duplicate"}`)).toBe(1);
     expect(s.get('hermes_doctor_exit_code')).toBe(r.code);

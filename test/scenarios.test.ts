@@ -83,9 +83,11 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
       expect(k.holders.find((h) => h.pid === orphan.pid)!.mode).toBe('rw');
       const crit = r.findings.find((f) => f.code === 'RIVAL_WRITERS')!;
       expect(crit.severity).toBe('critical');
-      expect(crit.remedy).toBe(`hermes-doctor orphans --kill --pid ${orphan.pid}`);
+      // One remedy per PID, the kill that protects the owner's files, with the scan flags it needs.
+      const remedy = `hermes-doctor orphans --kill --pid ${orphan.pid} --s6-scandir ${tree.scanDir} --home ${profileHome(root, 'argus')}`;
+      expect(crit.remedy).toBe(remedy);
       const of = r.findings.find((f) => f.code === 'ORPHAN_GATEWAY' && f.pid === orphan.pid)!;
-      expect(of.remedy).toBe(`kill -TERM ${orphan.pid}`);
+      expect(of.remedy).toBe(remedy);
       expect(code).toBe(2);
 
       // The table names the same things.
@@ -93,7 +95,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
       expect(table.code).toBe(2);
       expect(table.out).toContain('rival-writers');
       expect(table.out).toMatch(new RegExp(`│ ${orphan.pid}\\s+│ 1\\s+│`));
-      expect(table.out).toContain(`kill -TERM ${orphan.pid}`);
+      expect(table.out).toContain(`remedy: ${remedy}`);
       expect(table.out).not.toMatch(/\u001b\[/);
     });
 

@@ -46,8 +46,9 @@ describe('argv masking', () => {
     expect(m.slice(19)).toEqual(['--profile=argus', 'hermes_home=/root/.hermes']);
     const joined = m.join(' ');
     for (const secret of [FAKE_SECRET, 'abc123secret', 'AAHfiqks', 'whatever', 'hunter2pass', 'ghp_abcdefghij']) expect(joined).not.toContain(secret);
-    // A bare sk-… anywhere, even glued to other text.
-    expect(maskShapes(`key:${FAKE_SECRET}`)).toBe(`key:sk-${MASK}`);
+    // A bare sk-… anywhere, even glued to other text; here `key:` is also a header form, so all of it goes.
+    expect(maskShapes(`id:${FAKE_SECRET}`)).toBe(`id:sk-${MASK}`);
+    expect(maskShapes(`key:${FAKE_SECRET}`)).toBe(`key:${MASK}`);
     expect(maskArgv(['hermes', 'chat', '-q', 'work kanban task t_abc123'])).toEqual(['hermes', 'chat', '-q', 'work kanban task t_abc123']);
   });
 

@@ -168,7 +168,9 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why}), pytho
       expect(k.writers.map((w) => w.pid)).toEqual(expect.arrayContaining([mainDefault, mainArgus, orphanRun, orphanRestart]));
       expect(k.holders.find((h) => h.pid === orphanRestart)?.mode).toBe('rw');
       const crit = r.findings.find((f) => f.code === 'RIVAL_WRITERS')!;
-      expect(crit.remedy).toMatch(new RegExp(`^hermes-doctor orphans --kill --pid (${orphanRun} ${orphanRestart}|${orphanRestart} ${orphanRun})$`));
+      // The kill that protects the owners' files, with the --home flags this scan was given.
+      expect(crit.remedy).toMatch(new RegExp(`^hermes-doctor orphans --kill --pid (${orphanRun} ${orphanRestart}|${orphanRestart} ${orphanRun})( --home \\S+)+$`));
+      expect(r.findings.find((x) => x.code === 'ORPHAN_GATEWAY' && x.pid === orphanRun)!.remedy).toMatch(new RegExp(`^hermes-doctor orphans --kill --pid ${orphanRun}( --home \\S+)+$`));
       // Per-unit state.
       const units = new Map(r.units!.map((u) => [u.unit, u]));
       expect(units.get('hermes-gateway.service')).toMatchObject({ scope: 'system', activeState: 'active', subState: 'running', mainPid: mainDefault, nRestarts: 0, pids: [mainDefault], home: root, crashLoop: null });

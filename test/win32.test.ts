@@ -113,7 +113,7 @@ describe('Windows scans (recorded outputs)', () => {
     expect(verdictOf(r, 3204).verdict).toBe('orphan');
     expect(verdictOf(r, 3204).hermesHome).toBe(ARGUS);
     const f = r.findings.find((x) => x.code === 'ORPHAN_GATEWAY' && x.pid === 3204)!;
-    expect(f.remedy).toBe('taskkill /PID 3204');
+    expect(f.remedy).toBe('hermes-doctor orphans --kill --pid 3204');
     expect(f.message).toContain('schtasks /Run /TN "Hermes_Gateway_argus"');
     // Gateways open kanban.db per tick: an orphan beside the task's gateway on one root is the corruption condition.
     expect(r.kanban.find((k) => k.db === `${ROOT}/kanban.db`)!.risk).toBe('rival-writers');

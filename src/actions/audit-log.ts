@@ -1,12 +1,15 @@
 /**
  * The `--kill` audit log: one JSON line per action appended to `<root>/logs/hermes-doctor.log`
  * (the Hermes root's own logs folder, reference §2.1). The file is opened with
- * O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW and mode 0600, so a symlink planted at its path (or at
- * `logs/`) is refused rather than followed, as is a file with more than one hard link; each line goes
+ * O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_NONBLOCK and mode 0600, so a symlink planted at its path (or at
+ * `logs/`) is refused rather than followed, a FIFO is refused without waiting for a reader, as is any
+ * non-regular file and a file with more than one hard link; each line goes
  * out in one write(2) (appends of one write do not interleave). Lines carry masked argv only (src/core/mask.ts): never a secret.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { jsonSafe } from '../output/terminal.js';
+import { fileTypeWords } from '../sources/safe-read.js';
 import type { KillAction } from '../types.js';
 
 /** Name of the audit log inside `<root>/logs/`. */
@@ -30,6 +33,8 @@ export interface AuditEntry {
   outcome: KillAction['outcome'];
   reason: string | null;
   restored: string[];
+  /** Identity files of the owner that could not be put back, each with the reason (absent in older lines). */
+  notRestored?: { file: string; reason: string }[];
   ownerHoldsLock: boolean | null;
 }
 
@@ -60,14 +65,17 @@ function openLog(root: string): number {
   const file = path.join(dir, AUDIT_LOG_NAME);
   let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+    // O_NONBLOCK: a FIFO planted at the path must not hold the kill step until someone reads it
+    // (with no reader open(2) fails with ENXIO; with one, fstat below refuses it).
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${file} is a symlink: refusing to write the audit log through it`);
+    if ((err as NodeJS.ErrnoException).code === 'ENXIO') throw new Error(`${file} is a FIFO, not a regular file: refusing to write the audit log to it`);
     throw err;
   }
   try {
     const fst = fs.fstatSync(fd);
-    if (!fst.isFile()) throw new Error(`${file} is not a regular file`);
+    if (!fst.isFile()) throw new Error(`${file} is ${fileTypeWords(fst)}, not a regular file: refusing to write the audit log to it`);
     // A hard link planted at the log's path would make root append to another file (say /etc/shadow).
     if (fst.nlink > 1) throw new Error(`${file} has ${fst.nlink} hard links: refusing to append to it`);
     if ((fst.mode & 0o777) !== 0o600) fs.fchmodSync(fd, 0o600);
@@ -86,7 +94,8 @@ export const fileAuditSink: AuditSink = {
   append(root, entry) {
     const fd = openLog(root);
     try {
-      fs.writeSync(fd, JSON.stringify(entry) + '\n');
+      // jsonSafe: a DEL or C1 character from argv stays escaped when someone `cat`s the log.
+      fs.writeSync(fd, jsonSafe(JSON.stringify(entry)) + '\n');
     } finally {
       fs.closeSync(fd);
     }

@@ -24,6 +24,7 @@ import type { KillOwner, KillPlan, KillRefusal, KillTarget } from '../core/kill-
 import { maskArgv, maskShapes } from '../core/mask.js';
 import { FILES } from '../core/paths.js';
 import { parseIdentityFile } from '../sources/homes.js';
+import { safeReadFile } from '../sources/safe-read.js';
 import type { KillAction, KillOutcome } from '../types.js';
 import { type AuditEntry, type AuditSink, fileAuditSink } from './audit-log.js';
 import type { AsyncProcessSignaller } from './signaller-async.js';
@@ -54,18 +55,29 @@ export interface StateFiles {
    * writes through a link). Throws when `file` is a symlink, or on any I/O error (the temp file is removed).
    */
   restore(file: string, saved: SavedFile): void;
+  /**
+   * Why `read` gave null for a file that is there (`is a symlink`, `is a FIFO`…), or null when the file is
+   * missing or was read. Optional: a store without it reports no refusals.
+   */
+  refusal?(file: string): string | null;
 }
 
-/** The real file system: lstat first, symlinks are neither read nor written through. */
+/** What lstat(2) says a path is, in words, for a path that is not a regular file. */
+function fileKind(st: fs.Stats): string {
+  if (st.isSymbolicLink()) return 'a symlink';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/** The real file system: symlinks are neither read nor written through, FIFOs and devices are not read. */
 export const fsStateFiles: StateFiles = {
   read(file) {
-    try {
-      const st = fs.lstatSync(file);
-      if (!st.isFile()) return null;
-      return { bytes: fs.readFileSync(file), mode: st.mode & 0o777, uid: st.uid, gid: st.gid };
-    } catch {
-      return null;
-    }
+    // The safe reader: a symlink is not followed and a FIFO planted here cannot block the kill step.
+    const r = safeReadFile(file, 1024 * 1024);
+    return r.ok ? { bytes: Buffer.from(r.bytes), mode: r.stat.mode & 0o777, uid: r.stat.uid, gid: r.stat.gid } : null;
   },
   restore(file, saved) {
     try {
@@ -75,6 +87,14 @@ export const fsStateFiles: StateFiles = {
     }
     // root restores a user's file as that user's, so the gateway can still replace and remove it
     writeFileAtomic(file, saved.bytes, saved.mode || 0o644, saved.uid !== undefined && saved.gid !== undefined ? { uid: saved.uid, gid: saved.gid } : undefined);
+  },
+  refusal(file) {
+    try {
+      const st = fs.lstatSync(file);
+      return st.isFile() ? null : `is ${fileKind(st)}: neither read nor written through`;
+    } catch {
+      return null;
+    }
   },
 };
 
@@ -126,7 +146,11 @@ export function platformKillDeps(platform: NodeJS.Platform = process.platform): 
   throw new Error(`hermes-doctor cannot signal processes on ${platform}`);
 }
 
-type Check = { state: 'same' } | { state: 'gone' } | { state: 'changed'; why: string };
+/**
+ * An identity re-check: `changed` with `alive` true when the PID still runs with the scanned start stamp
+ * (the same process, but its argv changed); false when the PID now belongs to another process.
+ */
+type Check = { state: 'same' } | { state: 'gone' } | { state: 'changed'; why: string; alive: boolean };
 
 function sameArgv(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -153,6 +177,7 @@ function baseAction(t: KillTarget | KillRefusal, outcome: KillOutcome, reason: s
     signals: [],
     reason,
     restored: [],
+    notRestored: [],
     ownerHoldsLock: null,
     ms: 0,
   };
@@ -179,6 +204,7 @@ function auditEntry(a: KillAction, reasons: string[]): AuditEntry {
     outcome: a.outcome,
     reason: a.reason === null ? null : maskShapes(a.reason),
     restored: a.restored,
+    notRestored: a.notRestored.map((n) => ({ file: n.file, reason: maskShapes(n.reason) })),
     ownerHoldsLock: a.ownerHoldsLock,
   };
 }
@@ -205,8 +231,8 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
   const check = async (pid: number, startTicks: number, argv: readonly string[] | null): Promise<Check> => {
     const id = await sig.identity(pid);
     if (!id) return { state: 'gone' };
-    if (id.startTicks !== startTicks) return { state: 'changed', why: `PID reused: PID ${pid} now started at ${id.startTicks}, the scan saw ${startTicks}` };
-    if (argv && !sameArgv(id.argv, argv)) return { state: 'changed', why: `PID ${pid} no longer runs the scanned command (argv changed)` };
+    if (id.startTicks !== startTicks) return { state: 'changed', why: `PID reused: PID ${pid} now started at ${id.startTicks}, the scan saw ${startTicks}`, alive: false };
+    if (argv && !sameArgv(id.argv, argv)) return { state: 'changed', why: `PID ${pid} no longer runs the scanned command (argv changed)`, alive: true };
     return { state: 'same' };
   };
   /** Polls until the target is gone (or its PID changed hands); true when it left within `ms`. */
@@ -273,7 +299,15 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     const pidFile = t.hermesHome ? path.join(t.hermesHome, FILES.gatewayPid) : null;
     const stateFile = t.hermesHome ? path.join(t.hermesHome, FILES.gatewayState) : null;
     const saved = new Map<string, SavedFile | null>();
-    for (const f of [pidFile, stateFile]) if (f) saved.set(f, files.read(f));
+    // A file that could not be saved (a symlink, a FIFO) cannot be put back: say so if the owner needs it.
+    const unsaved = new Map<string, string>();
+    for (const f of [pidFile, stateFile]) {
+      if (!f) continue;
+      const bytes = files.read(f);
+      saved.set(f, bytes);
+      const why = bytes ? null : files.refusal?.(f) ?? null;
+      if (why) unsaved.set(f, why);
+    }
 
     const started = now();
     let outcome: KillOutcome;
@@ -288,7 +322,7 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     a.reason = reason;
     a.ms = a.signals.length > 0 ? Math.round(now() - started) : 0;
     if ((outcome === 'terminated' || outcome === 'killed') && t.owner && t.hermesHome) {
-      await keepOwnerState(t, t.owner, a, saved);
+      await keepOwnerState(t, t.owner, a, saved, unsaved);
     }
     progress({ pid: t.pid, phase: 'done', outcome: a.outcome });
     record(a, t.auditRoot, t.reasons);
@@ -319,6 +353,11 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     const c1 = await check(t.pid, t.startTicks, t.argv);
     const exited: KillOutcome = a.signals.length > 0 ? 'terminated' : 'already-gone';
     if (c1.state === 'gone') return { outcome: exited, reason: null };
+    if (c1.state === 'changed' && c1.alive) {
+      // Same PID and start stamp, other argv: the target still runs but is no longer provably what was
+      // scanned, so nothing more is sent; it is not reported as ended.
+      return { outcome: 'skipped', reason: `${c1.why} during the grace, still running with the same PID and start time: ${a.signals.length > 0 ? 'SIGTERM was sent, ' : ''}no SIGKILL sent` };
+    }
     if (c1.state === 'changed') return { outcome: exited, reason: `${c1.why}; the target had exited, no SIGKILL sent` };
     progress({ pid: t.pid, phase: 'kill' });
     const r2 = await sig.signal(t.pid, 'kill');
@@ -330,7 +369,7 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     return { outcome: 'failed', reason: `still alive ${Math.round(killWaitMs / 1000)} s after SIGKILL (uninterruptible sleep?)` };
   }
 
-  async function keepOwnerState(t: KillTarget, owner: KillOwner, a: KillAction, saved: Map<string, SavedFile | null>): Promise<void> {
+  async function keepOwnerState(t: KillTarget, owner: KillOwner, a: KillAction, saved: Map<string, SavedFile | null>, unsaved: Map<string, string>): Promise<void> {
     let alive: Check;
     try {
       alive = await check(owner.pid, owner.startTicks, null);
@@ -343,6 +382,9 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
       return;
     }
     const notes: string[] = [];
+    for (const [file, why] of unsaved) {
+      a.notRestored.push({ file, reason: `${file} ${why} before the kill, so the owner's version was not saved and cannot be put back` });
+    }
     for (const [file, before] of saved) {
       if (!before || recordPid(before.bytes) !== owner.pid) continue; // only the owner's own versions go back
       const current = files.read(file);
@@ -351,9 +393,10 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
         files.restore(file, before);
         a.restored.push(file);
       } catch (err) {
-        notes.push(`could not restore ${file}: ${(err as Error).message}`);
+        a.notRestored.push({ file, reason: `restore refused: ${(err as Error).message}` });
       }
     }
+    for (const n of a.notRestored) notes.push(`not restored: ${n.reason}`);
     if (a.restored.length > 0) notes.unshift(`PID ${t.pid} rewrote or removed ${a.restored.map((f) => path.basename(f)).join(' and ')} on its way out: the owner's versions were put back`);
     const holders = lockHolders(path.join(t.hermesHome!, FILES.gatewayLock));
     a.ownerHoldsLock = holders === null ? null : holders.includes(owner.pid);

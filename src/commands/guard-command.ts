@@ -5,6 +5,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { HOOK_SHELLS, type HookShell } from '../actions/guard/hook.js';
 import type { CommandContext } from './context.js';
+import { deadlineOption, timeoutOption } from './numeric-args.js';
 
 /** Options of the guard command, as yargs parses them. */
 export interface GuardArgs {
@@ -14,7 +15,10 @@ export interface GuardArgs {
   json: boolean;
   'shell-hook'?: HookShell;
   's6-scandir'?: string;
+  /** Per external command, ms (1–600000). */
   timeout: number;
+  /** The whole scan, ms (100–3600000). */
+  deadline?: number;
   color?: boolean;
 }
 
@@ -32,7 +36,8 @@ export function guardCommand(ctx: CommandContext, setCode: (code: number) => voi
         .option('json', { type: 'boolean', default: false, describe: 'print the decision as JSON (schema hermes-doctor.guard/v1)' })
         .option('shell-hook', { choices: HOOK_SHELLS, describe: 'print a shell function that sends `hermes … gateway run|restart|start` through the guard' })
         .option('s6-scandir', { type: 'string', describe: 's6 scan directory', defaultDescription: '/run/service' })
-        .option('timeout', { type: 'number', default: 3000, describe: 'timeout of each external command (systemctl, s6-svstat), ms' })
+        .option('timeout', timeoutOption)
+        .option('deadline', deadlineOption)
         .option('color', { type: 'boolean', describe: 'force colour on or off (default: TTY and no NO_COLOR)' }) as unknown as Argv<GuardArgs>,
     handler: async (args: ArgumentsCamelCase<GuardArgs>) => {
       const { runGuard } = await import('./guard.js');

@@ -11,11 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { shellHook } from '../actions/guard/hook.js';
 import { runGuarded } from '../actions/guard/run.js';
 import { classify } from '../core/classify.js';
+import { remedyScope } from '../core/remedy.js';
 import { type GuardCaller, type GuardDecision, decideGuard, renderGuardText, resolveGuardTarget } from '../core/guard.js';
 import { identify } from '../core/identify.js';
 import { cleanPath } from '../core/paths.js';
 import { supervisorsByHome } from '../core/supervision.js';
 import { colorWanted } from '../output/color.js';
+import { renderJsonDocument, textModel } from '../output/redact.js';
 import { readCaller } from '../sources/caller.js';
 import { readActiveProfile } from '../sources/homes.js';
 import type { HostSnapshot } from '../types.js';
@@ -55,7 +57,8 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
     userHome: passwdHome(),
     activeProfile: readActiveProfile,
   });
-  const snap = await scanFor({ ...args, home: [target.home] }, ctx);
+  // The guard's --profile names its target, not a report filter: only the scan options go to the scan.
+  const snap = await scanFor({ 's6-scandir': args['s6-scandir'], timeout: args.timeout, ...(args.deadline !== undefined ? { deadline: args.deadline } : {}), home: [target.home] }, ctx);
   const report = classify(snap);
   const ids = new Map(snap.processes.map((p) => [p.pid, identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} })]));
   const byHome = supervisorsByHome(snap, (pid) => ids.get(pid)?.hermesHome ?? null);
@@ -69,7 +72,7 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
     }
   }
   const caller = snap.platform === 'linux' ? readCaller() : callerFromSnapshot(snap);
-  return decideGuard({ report, supervisors: sups, target, caller, judged, force: args.force });
+  return decideGuard({ report, supervisors: sups, target, caller, judged, force: args.force, scope: remedyScope(snap) });
 }
 
 /**
@@ -103,8 +106,8 @@ export async function runGuard(args: GuardArgs, command: string[] | null, ctx: C
   }
   const d = await guardDecision(args, command, ctx);
   const c = new Chalk({ level: (args.color ?? colorWanted(process.stderr)) ? 1 : 0 });
-  if (args.json) ctx.stdout(JSON.stringify(d, null, 2) + '\n');
-  else if (d.problems.length > 0 || d.warnings.length > 0 || !command) ctx.stderr(renderGuardText(d, { red: c.red, yellow: c.yellow, bold: c.bold }));
+  if (args.json) ctx.stdout(renderJsonDocument(d));
+  else if (d.problems.length > 0 || d.warnings.length > 0 || !command) ctx.stderr(renderGuardText(textModel(d), { red: c.red, yellow: c.yellow, bold: c.bold }));
   if (d.exitCode !== 0) return d.exitCode;
   if (!command) return 0;
   return runGuarded(command, ctx.stderr);

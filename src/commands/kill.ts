@@ -11,6 +11,7 @@ import readline from 'node:readline';
 import { type KillPlan, planKill } from '../core/kill-plan.js';
 import { maskArgv } from '../core/mask.js';
 import { renderJson } from '../output/json.js';
+import { textModel } from '../output/redact.js';
 import { colorWanted, renderTable } from '../output/table.js';
 import { type KillAction, ExitCode, type Report } from '../types.js';
 import { type KillOptions, type KillProgress, executeKillPlan, killedCount, plannedActions, platformKillDeps } from '../actions/kill.js';
@@ -45,8 +46,9 @@ const cmd = (argv: string[]) => {
   return s.length > 100 ? s.slice(0, 97) + '...' : s;
 };
 
-/** The plan as text: targets with their verdict and command, refusals with their reason. */
-export function renderPlan(plan: KillPlan): string {
+/** The plan as text: targets with their verdict and command, refusals with their reason (read from a {@link textModel} copy). */
+export function renderPlan(raw: KillPlan): string {
+  const plan = textModel(raw);
   const lines: string[] = [];
   lines.push(plan.targets.length === 0 ? 'Nothing to kill.' : `Kill targets (${plan.targets.length}):`);
   for (const t of plan.targets) {
@@ -60,15 +62,17 @@ export function renderPlan(plan: KillPlan): string {
   return lines.join('\n') + '\n';
 }
 
-/** The actions as text, one line each (plus a line per restored file). */
-export function renderActions(actions: readonly KillAction[]): string {
-  if (actions.length === 0) return '';
+/** The actions as text, one line each (plus a line per restored file), read from a {@link textModel} copy. */
+export function renderActions(raw: readonly KillAction[]): string {
+  if (raw.length === 0) return '';
+  const actions = textModel(raw);
   const lines = ['Actions'];
   for (const a of actions) {
     const sigs = a.signals.length > 0 ? ` (${a.signals.join(' → ')}, ${(a.ms / 1000).toFixed(1)} s)` : '';
     lines.push(`  PID ${a.pid} ${a.outcome}${sigs}${a.verdict ? ` [${a.verdict}]` : ''}${a.reason ? `: ${a.reason}` : ''}`);
     if (a.argv.length > 0) lines.push(`    ${cmd(a.argv)}`);
     for (const f of a.restored) lines.push(`    restored ${f}`);
+    for (const n of a.notRestored) lines.push(`    NOT restored ${n.file}: ${n.reason}`);
     if (a.ownerHoldsLock !== null) lines.push(`    owner ${a.ownerHoldsLock ? 'still holds' : 'does NOT hold'} gateway.lock`);
   }
   return lines.join('\n') + '\n';

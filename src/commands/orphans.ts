@@ -1,15 +1,20 @@
 /**
  * `hermes-doctor orphans`: scan this host, classify, print a table or JSON, exit with the health code.
  */
+import os from 'node:os';
+import path from 'node:path';
 import type { Argv } from 'yargs';
+import { PROFILE_RE, homeForProfile, rootOfHome } from '../core/paths.js';
 import { classify } from '../core/classify.js';
 import { renderJson } from '../output/json.js';
 import { scanHost } from '../sources/index.js';
+import { execRunner, withDeadline } from '../sources/runner.js';
 import type { HostSnapshot, Report } from '../types.js';
 import type { CommandContext } from './context.js';
 import type { MonitoringArgs } from './monitoring.js';
 import { reportFilters, usesMonitoring } from './monitoring-args.js';
 import type { KillArgs, KillContext } from './kill.js';
+import { DEFAULT_DEADLINE_MS, deadlineOption, timeoutOption } from './numeric-args.js';
 
 /** Options of the orphans command, as yargs parses them (monitoring options: issue 6, ./monitoring.ts). */
 export interface OrphansArgs extends MonitoringArgs {
@@ -18,7 +23,10 @@ export interface OrphansArgs extends MonitoringArgs {
   profile?: string[];
   's6-scandir'?: string;
   'all-users': boolean;
+  /** Per external command, ms (1–600000, ./numeric-args.ts). */
   timeout: number;
+  /** The whole scan, ms (100–3600000); default 30000. */
+  deadline?: number;
   color?: boolean;
 }
 
@@ -29,7 +37,8 @@ export function scanOptions<T>(y: Argv<T>) {
     .option('profile', { type: 'string', array: true, describe: 'only report processes of this profile name (repeatable)' })
     .option('s6-scandir', { type: 'string', describe: 's6 scan directory', default: undefined, defaultDescription: '/run/service' })
     .option('all-users', { type: 'boolean', default: false, describe: "include other users' processes (always on for root)" })
-    .option('timeout', { type: 'number', default: 3000, describe: 'timeout of each external command (systemctl, s6-svstat), ms' });
+    .option('timeout', timeoutOption)
+    .option('deadline', deadlineOption);
 }
 
 /**
@@ -44,15 +53,44 @@ export async function scanWithSnapshot(args: Omit<OrphansArgs, 'json'>, ctx: Com
 
 /**
  * Scans this host with a command's scan options: `--s6-scandir`, `--home` (homes to inspect even when
- * no process names them) and `--timeout` (ms per external command), plus the context's overrides.
+ * no process names them), `--timeout` (ms per external command) and `--deadline` (ms for the whole
+ * scan), plus the context's overrides. Every external command gets at most the time left before the
+ * deadline, so a slow or hanging supervisor tool makes that supervisor `unknown` and the scan still
+ * ends in time (src/sources/runner.ts, withDeadline).
+ *
+ * @throws Error when the scan did not finish within the deadline even so (the run then exits 3)
  */
-export function scanFor(args: { 's6-scandir'?: string; home?: string[]; timeout: number }, ctx: CommandContext): Promise<HostSnapshot> {
-  return scanHost({
+export async function scanFor(
+  args: { 's6-scandir'?: string; home?: string[]; profile?: string[]; timeout: number; deadline?: number },
+  ctx: CommandContext,
+): Promise<HostSnapshot> {
+  // A --profile is looked for under the caller's own root too, so a profile with no running process is
+  // found (and a mistyped one reported) even when no process names that root.
+  const extraHomes = [...(args.home ?? []), ...(args.profile ?? []).filter((p) => PROFILE_RE.test(p) || p === 'default').map((p) => homeForProfile(callerRoot(), p))];
+  const deadlineMs = args.deadline ?? DEFAULT_DEADLINE_MS;
+  const deadlineAt = Date.now() + deadlineMs;
+  const scan = scanHost({
     ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
-    ...(args.home ? { extraHomes: args.home } : {}),
+    ...(extraHomes.length > 0 ? { extraHomes } : {}),
     timeoutMs: args.timeout,
     ...ctx.scan,
+    runner: withDeadline(ctx.scan?.runner ?? execRunner, deadlineAt),
   });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    // A margin past the deadline: the commands themselves end at it; this is the backstop.
+    timer = setTimeout(() => reject(new Error(`the scan did not finish within --deadline ${deadlineMs} ms; nothing was decided`)), deadlineMs + 250);
+  });
+  try {
+    return await Promise.race([scan, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The caller's Hermes root: the root of `HERMES_HOME` when set, else `~/.hermes` (reference §1.3). */
+function callerRoot(): string {
+  return process.env.HERMES_HOME ? rootOfHome(path.resolve(process.env.HERMES_HOME)) : path.join(os.homedir(), '.hermes');
 }
 
 /** Runs a scan with the shared options and classifies it. */

@@ -7,7 +7,8 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { renderSnapshot } from '../output/snapshot.js';
 import { writeFileAtomic } from '../output/textfile.js';
 import type { CommandContext } from './context.js';
-import { scanFor, scanOptions } from './orphans.js';
+import { deadlineOption, timeoutOption } from './numeric-args.js';
+import { scanFor } from './orphans.js';
 
 /** Options of the snapshot command. */
 export interface SnapshotArgs {
@@ -15,6 +16,8 @@ export interface SnapshotArgs {
   home?: string[];
   's6-scandir'?: string;
   timeout: number;
+  /** Whole-scan deadline, ms (numeric-args.ts). */
+  deadline?: number;
 }
 
 /**
@@ -44,8 +47,19 @@ export function snapshotCommand(ctx: CommandContext, setCode: (code: number) => 
   return {
     command: 'snapshot',
     describe: 'write what the classifier needs about this host (secrets masked) for a bug report or `orphans --from`',
+    // Not scanOptions(): a snapshot keeps every process, so it has no --profile or --all-users filter,
+    // and --home only adds a home to read (filters apply when it is classified: orphans --from FILE --home H).
     builder: (y: Argv<object>) =>
-      scanOptions(y).option('output', { alias: 'o', type: 'string', describe: 'write to FILE (mode 0600) instead of stdout' }) as unknown as Argv<SnapshotArgs>,
+      y
+        .option('home', {
+          type: 'string',
+          array: true,
+          describe: "also read this HERMES_HOME's identity files and locks, even if no process names it (repeatable); nothing is filtered out: filter with `orphans --from FILE --home H`",
+        })
+        .option('s6-scandir', { type: 'string', describe: 's6 scan directory', default: undefined, defaultDescription: '/run/service' })
+        .option('timeout', timeoutOption)
+        .option('deadline', deadlineOption)
+        .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (mode 0600) instead of stdout; - is stdout' }) as unknown as Argv<SnapshotArgs>,
     handler: async (args: ArgumentsCamelCase<SnapshotArgs>) => {
       setCode(await runSnapshot(args, ctx));
     },

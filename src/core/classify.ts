@@ -7,6 +7,7 @@
  * unknown. Kanban risk per DB: rival-writers (critical; the corruption condition of hermes-agent #35240),
  * stray-writer (warning), ok.
  */
+import { maskArgv } from './mask.js';
 import path from 'node:path';
 import type {
   AccessMode,
@@ -25,7 +26,9 @@ import type {
 } from '../types.js';
 import { ExitCode } from '../types.js';
 import { type Identity, identify } from './identify.js';
-import { FILES, cleanPath, defaultKanbanDb, dispatcherLockPath, isKanbanDataFile, kanbanDbOfFile } from './paths.js';
+import { killRemedy, remedyScope } from './remedy.js';
+import { shellCommand } from './shell-quote.js';
+import { FILES, cleanPath, defaultKanbanDb, dispatcherLockPath, isKanbanDataFile, kanbanDbOfFile, profileOfHome, rootOfHome } from './paths.js';
 import { type HomeSupervisor, abandonedBy, supervisorOf, supervisorsByHome, systemdCgroupPaths, unitStates, workerScope } from './supervision.js';
 
 /** Filters of a report; classification always uses the whole snapshot. */
@@ -52,8 +55,26 @@ interface Subject {
 const TARGET_VERDICTS: ReadonlySet<Verdict> = new Set(['orphan', 'duplicate', 'ghost']);
 
 function short(argv: string[]): string {
-  const s = argv.join(' ');
+  // Reasons and findings are output: the command they quote is masked entry by entry, like every argv shown.
+  const s = maskArgv(argv).join(' ');
   return s.length > 120 ? s.slice(0, 117) + '...' : s;
+}
+
+/**
+ * Why several writers of one database are no risk, in words that match their verdicts: the profiles of
+ * a root share its kanban.db by design, each gateway under its own supervisor or run by hand.
+ */
+function sharedBy(writers: { pid: number; verdict: Verdict; role: Role }[]): string {
+  const by = (v: Verdict) => writers.filter((w) => w.verdict === v).length;
+  const supervised = by('supervised');
+  const manual = by('manual');
+  const other = writers.length - supervised - manual;
+  const parts = [
+    ...(supervised > 0 ? [`${supervised} under ${supervised === 1 ? 'its supervisor' : 'their supervisors'}`] : []),
+    ...(manual > 0 ? [`${manual} run by hand without a supervisor`] : []),
+    ...(other > 0 ? [`${other} not decided (${writers.filter((w) => w.verdict !== 'supervised' && w.verdict !== 'manual').map((w) => `PID ${w.pid} ${w.verdict}`).join(', ')})`] : []),
+  ];
+  return `${writers.length} ${writers.every((w) => w.role === 'gateway') ? 'gateways' : 'Hermes writers'} share it (${parts.join(', ')}): the profiles of a root share its kanban.db by design`;
 }
 
 function mergeMode(a: AccessMode | null, b: AccessMode | null): AccessMode | null {
@@ -97,7 +118,9 @@ function describeOutside(rec: ProcessRecord, sups: HomeSupervisor[]): string {
  */
 export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report {
   const byPid = new Map(snap.processes.map((p) => [p.pid, p]));
-  const termCommand = (pid: number) => (snap.platform === 'win32' ? `taskkill /PID ${pid}` : `kill -TERM ${pid}`);
+  // One remedy per PID, wherever the report offers one (./remedy.ts): never a bare kill.
+  const scope = remedyScope(snap, opts.homes ?? []);
+  const termCommand = (pid: number) => killRemedy([pid], scope);
   const homeRec = new Map<string, HomeRecord>(snap.homes.map((h) => [cleanPath(h.path), h]));
   const ids = new Map<number, Identity>();
   for (const p of snap.processes) ids.set(p.pid, identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} }));
@@ -133,7 +156,8 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     const home = s.id.hermesHome;
     const hr = home ? homeRec.get(home) : undefined;
     if (home) s.reasons.push(`HERMES_HOME ${home} (from ${s.id.homeSource})`);
-    if (home && hr && (!hr.exists || hr.tombstoned)) {
+    // Ghost only from a home that was read, not guessed, and not refused (EACCES is not ENOENT).
+    if (home && hr && !hr.accessError && !s.id.homeGuessed && (!hr.exists || hr.tombstoned)) {
       s.verdict = 'ghost';
       s.reasons.push(hr.exists ? `profile ${hr.profile} is tombstoned (${hr.root}/profiles/.deleted/${hr.profile}): it was deleted` : `its HERMES_HOME ${home} no longer exists: the profile was deleted`);
       if (s.sup) s.reasons.push(`${supText(s.sup)}, which will respawn it`);
@@ -152,6 +176,11 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     if (s.id.homeGuessed) {
       s.verdict = 'unknown';
       s.reasons.push('its HERMES_HOME is a guess (environment and open files not visible to this user): run as root or as its owner to decide');
+      continue;
+    }
+    if (hr?.accessError) {
+      s.verdict = 'unknown';
+      s.reasons.push(`its HERMES_HOME ${home} cannot be checked (${hr.accessError}): run as root or as its owner to decide`);
       continue;
     }
     const sups = homeSups.get(home) ?? [];
@@ -348,13 +377,17 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
         `${rogueWithRival.map((r) => `PID ${r.pid} (${r.verdict} ${r.role})`).join(', ')} can write this DB while ${others.filter((o) => !rogueWithRival.some((r) => r.pid === o.pid)).map((o) => `PID ${o.pid} (${o.verdict})`).join(', ') || 'another rogue writer'} also uses it: two independent writers on one SQLite WAL`,
       );
     }
-    const strayWriters = [...a.holders.values()].filter((h) => h.role === 'stray-holder' && writes(h.mode));
+    const strays = [...a.holders.values()].filter((h) => h.role === 'stray-holder');
+    const strayText = (h: KanbanHolder) => `PID ${h.pid} (${short(byPid.get(h.pid)?.argv ?? [])})`;
+    const strayWriters = strays.filter((h) => writes(h.mode));
+    const strayReaders = strays.filter((h) => !writes(h.mode));
     if (strayWriters.length > 0) {
       if (risk === 'ok') risk = 'stray-writer';
-      reasons.push(`non-Hermes process ${strayWriters.map((h) => `PID ${h.pid}`).join(', ')} holds it read-write`);
+      reasons.push(`non-Hermes process ${strayWriters.map(strayText).join(', ')} holds it read-write`);
     }
+    if (strayReaders.length > 0) reasons.push(`non-Hermes process ${strayReaders.map(strayText).join(', ')} holds it ${strayReaders.some((h) => h.mode === null) ? 'in an unknown mode' : 'read-only'}`);
     if (dl.length > 1) reasons.push(`${dl.length} processes hold ${lockFile}: ${dl.join(', ')}`);
-    if (risk === 'ok') reasons.push(writers.length > 1 ? `${writers.length} gateways share it under their supervisors, by design` : 'one writer or none');
+    if (risk === 'ok') reasons.push(writers.length > 1 ? sharedBy(writers) : 'one writer or none');
     kanban.push({
       db: a.db,
       root: a.root,
@@ -407,9 +440,9 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
             : `${what} serves deleted profile ${s.id.profile} (${s.id.hermesHome}).${respawn}`,
           remedy:
             s.sup?.kind === 'systemd'
-              ? `systemctl disable --now ${s.sup.unit}`
+              ? shellCommand(['systemctl', 'disable', '--now', s.sup.unit])
               : s.sup?.kind === 's6'
-                ? `s6-svc -d ${snap.supervisors.flatMap((x) => x.s6Slots ?? []).find((x) => x.name === s.sup!.unit)?.dir ?? s.sup.unit}`
+                ? shellCommand(['s6-svc', '-d', snap.supervisors.flatMap((x) => x.s6Slots ?? []).find((x) => x.name === s.sup!.unit)?.dir ?? s.sup.unit])
                 : termCommand(pid),
         });
         break;
@@ -420,7 +453,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
           code: 'ORPHANED_WORKER',
           pid,
           message: `${what} is a kanban worker whose gateway is gone (PPID ${s.rec.ppid}); it may still be finishing its task.`,
-          remedy: termCommand(pid),
+          remedy: killRemedy([pid], scope, true),
         });
         break;
       case 'stray-holder': {
@@ -454,13 +487,16 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
         code: 'RIVAL_WRITERS',
         pid: null,
         message: `${k.db}: ${k.reasons[0]} (the corruption condition of hermes-agent #35240: disk I/O error, then "database disk image is malformed").`,
-        remedy: `hermes-doctor orphans --kill --pid ${k.writers.filter((w) => TARGET_VERDICTS.has(w.verdict)).map((w) => w.pid).join(' ')}`,
+        remedy: killRemedy(k.writers.filter((w) => TARGET_VERDICTS.has(w.verdict)).map((w) => w.pid), scope),
       });
     }
   }
   const subjectHomes = new Set(subjects.map((s) => s.id.hermesHome).filter((h): h is string => h !== null));
+  /** The HERMES_HOME a finding about identity files is about (a filtered report keeps those of its homes). */
+  const findingHome = new Map<Finding, string>();
   for (const h of snap.homes) {
     if (!subjectHomes.has(cleanPath(h.path)) && !(homeSups.get(cleanPath(h.path))?.length)) continue;
+    const before = findings.length;
     for (const f of [h.pidFile, h.stateFile]) {
       if (f.status === 'corrupt' || f.status === 'unreadable') {
         findings.push({
@@ -480,12 +516,57 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
             severity: 'info',
             code: 'IDENTITY_FILE_STALE',
             pid: f.pid,
-            message: `${f.path} names PID ${f.pid}${f.startTime !== null ? ` started at tick ${f.startTime}` : ''}, which is not running${p ? ' (the PID was reused)' : ''}.`,
+            message: p
+              ? `${f.path} names PID ${f.pid} started at tick ${f.startTime}; PID ${f.pid} now runs another process (${short(p.argv.length > 0 ? p.argv : [p.comm])}, started at tick ${p.startTicks}): the PID was reused.`
+              : `${f.path} names PID ${f.pid}${f.startTime !== null ? ` started at tick ${f.startTime}` : ''}, which is not running.`,
             remedy: null,
           });
         }
       }
     }
+    for (const f of findings.slice(before)) findingHome.set(f, cleanPath(h.path));
+  }
+  // Identity files that contradict the live flock owner of gateway.lock, the strongest ownership proof
+  // of a home (reference §2.1): a gateway that saved its state on its way out, or a stale-record cleanup,
+  // leaves the owner's home saying "stopped" or naming nobody, and Hermes's own status, --replace and the
+  // s6 autostart read these files.
+  for (const h of snap.homes) {
+    const home = cleanPath(h.path);
+    if (!subjectHomes.has(home) && !(homeSups.get(home)?.length)) continue;
+    if (!h.exists || h.tombstoned) continue; // a deleted profile's gateway is GHOST_GATEWAY already
+    const lockFile = path.posix.join(home, FILES.gatewayLock);
+    const owners = lockHolders(lockFile).filter((pid) => byPid.has(pid));
+    if (owners.length !== 1) continue;
+    const owner = byPid.get(owners[0]!)!;
+    const restart = homeSups.get(home)?.[0]?.restart ?? null;
+    const contradictions: string[] = [];
+    if (h.pidFile.status === 'missing') contradictions.push(`${h.pidFile.path} is missing`);
+    for (const f of [h.pidFile, h.stateFile]) {
+      if ((f.status !== 'ok' && f.status !== 'legacy') || f.pid === null) continue;
+      const named = byPid.get(f.pid);
+      const namedLive = named && (f.startTime === null || f.startTime === named.startTicks);
+      if (f.pid === owner.pid && (f.startTime === null || f.startTime === owner.startTicks)) continue;
+      // A gateway.pid naming a dead PID is IDENTITY_FILE_STALE already.
+      if (f === h.pidFile && !namedLive) continue;
+      contradictions.push(
+        `${f.path} names PID ${f.pid}${f.gatewayState ? ` (gateway_state ${f.gatewayState})` : ''}, ${
+          f.pid === owner.pid ? 'with another start time' : namedLive ? 'another running process' : 'which is not running'
+        }`,
+      );
+    }
+    if (contradictions.length === 0) continue;
+    const finding: Finding = {
+      severity: 'warning',
+      code: 'IDENTITY_FILE_CONTRADICTS_LOCK',
+      pid: owner.pid,
+      message:
+        `PID ${owner.pid} holds the flock on ${lockFile}, but ${contradictions.join(' and ')}: Hermes's \`gateway status\`, --replace and the s6 autostart read these files and will not see the running gateway` +
+        (restart ? `; a supervised restart rewrites them` : '; restarting that gateway rewrites them') +
+        '.',
+      remedy: restart,
+    };
+    findings.push(finding);
+    findingHome.set(finding, home);
   }
   // Per-unit state (issue 4) and crash loops: a unit that cannot start leaves its home without a gateway.
   const units = unitStates(snap, (pid) => ids.get(pid)?.hermesHome ?? null);
@@ -526,25 +607,40 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
 
   // 5. Filters, then the summary.
   const homeFilter = opts.homes?.map(cleanPath);
-  const keep = (s: Subject) =>
-    (!homeFilter || (s.id.hermesHome !== null && homeFilter.includes(s.id.hermesHome)) || (s.id.kanbanRoot !== null && homeFilter.includes(s.id.kanbanRoot) && s.role === 'stray-holder')) &&
-    (!opts.profiles || (s.id.profile !== null && opts.profiles.includes(s.id.profile))) &&
-    (!opts.uids || opts.uids.includes(s.rec.uid));
-  const kept = subjects.filter(keep);
+  const inHomeAndProfile = (s: Subject) =>
+    (!homeFilter || (s.id.hermesHome !== null && homeFilter.includes(s.id.hermesHome))) &&
+    (!opts.profiles || (s.id.profile !== null && opts.profiles.includes(s.id.profile)));
+  const byFilters = subjects.filter((s) => inHomeAndProfile(s) && (!opts.uids || opts.uids.includes(s.rec.uid)));
+  // A database of a reported home (all profiles of a root share its kanban.db) keeps every holder: a stray
+  // sqlite3 on it belongs to no home, and hiding it would hide the writer the report is about.
+  const reportedRoots = new Set<string>([...byFilters.map((s) => s.id.kanbanRoot).filter((r): r is string => r !== null), ...(homeFilter ?? []).map(rootOfHome)]);
+  const reportedDbHolders = new Set(kanban.filter((k) => reportedRoots.has(k.root)).flatMap((k) => k.holders.map((h) => h.pid)));
+  const kept = subjects.filter((s) => byFilters.includes(s) || (s.role === 'stray-holder' && reportedDbHolders.has(s.rec.pid)));
   const keptPids = new Set(kept.map((s) => s.rec.pid));
+  const keptHomes = new Set(kept.map((s) => s.id.hermesHome).filter((h): h is string => h !== null));
   const filtered = !!(homeFilter || opts.profiles || opts.uids);
-  const keptRoots = new Set(kept.map((s) => s.id.kanbanRoot));
-  const outKanban = filtered ? kanban.filter((k) => keptRoots.has(k.root) || k.holders.some((h) => keptPids.has(h.pid))) : kanban;
+  const outKanban = filtered ? kanban.filter((k) => reportedRoots.has(k.root) || k.holders.some((h) => keptPids.has(h.pid))) : kanban;
   const outUnits = filtered && homeFilter ? units.filter((u) => (u.home !== null && homeFilter.includes(u.home)) || u.pids.some((p) => keptPids.has(p))) : units;
+  /** Identity-file findings follow their home: kept when the report is about that home. */
+  const identityKept = (f: Finding): boolean | null => {
+    const h = findingHome.get(f);
+    if (h === undefined) return null;
+    if (homeFilter) return homeFilter.includes(h);
+    if (opts.profiles) return keptHomes.has(h) || opts.profiles.includes(profileOfHome(h));
+    return true;
+  };
   const outFindings = filtered
-    ? findings.filter((f) =>
-        f.pid !== null
-          ? keptPids.has(f.pid) || f.code.startsWith('IDENTITY')
-          : f.code === 'UNIT_CRASH_LOOP'
-            ? outUnits.some((u) => f.message.startsWith(`${u.unit} (`))
-            : f.code !== 'RIVAL_WRITERS' || outKanban.some((k) => f.message.startsWith(k.db + ':')),
+    ? findings.filter(
+        (f) =>
+          identityKept(f) ??
+          (f.pid !== null
+            ? keptPids.has(f.pid)
+            : f.code === 'UNIT_CRASH_LOOP'
+              ? outUnits.some((u) => f.message.startsWith(`${u.unit} (`))
+              : f.code !== 'RIVAL_WRITERS' || outKanban.some((k) => f.message.startsWith(k.db + ':'))),
       )
     : findings;
+  outFindings.push(...filterTargetsNotFound(snap, opts, kept));
 
   const processes: ProcessVerdict[] = kept
     .sort((a, b) => a.rec.pid - b.rec.pid)
@@ -583,10 +679,59 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     processes,
     kanban: outKanban,
     findings: outFindings,
-    supervisors: snap.supervisors.map((s) => ({ kind: s.kind, status: s.status, detail: s.detail })),
+    supervisors: supervisorSummary(snap, subjects),
     summary: { processes: processes.length, byVerdict, critical, unknown, warnings, exitCode, scanMs: snap.scanMs },
     units: outUnits,
   };
+}
+
+/**
+ * The report's supervisor kinds. A kind the source found absent (no scan directory, no systemd) is still
+ * present when a process was proven supervised by it another way (a parent `s6-supervise gateway-<p>`
+ * outside the scan directory): the summary must not say "s6 absent" beside an s6 slot.
+ */
+function supervisorSummary(snap: HostSnapshot, subjects: Subject[]): Report['supervisors'] {
+  return snap.supervisors.map((s) => {
+    const seen = s.status === 'absent' ? subjects.filter((x) => x.sup?.kind === s.kind) : [];
+    if (seen.length === 0) return { kind: s.kind, status: s.status, detail: s.detail };
+    const units = [...new Set(seen.map((x) => x.sup!.unit))].join(', ');
+    return { kind: s.kind, status: 'present', detail: `${units} found by ${seen.map((x) => `PID ${x.rec.pid} (${x.sup!.via})`).join(', ')}; the source said: ${s.detail}` };
+  });
+}
+
+/**
+ * HOME_NOT_FOUND / PROFILE_NOT_FOUND for each `--home` / `--profile` that names nothing: no process of
+ * the report runs for it and no such folder was seen by the scan (for a profile: under any root in
+ * sight). A typo in a scheduled check must not stay green: when no given home or profile exists the
+ * findings are `unknown` (exit 3), otherwise warnings.
+ */
+function filterTargetsNotFound(snap: HostSnapshot, opts: ClassifyOptions, kept: Subject[]): Finding[] {
+  const homes = (opts.homes ?? []).map(cleanPath);
+  const profiles = opts.profiles ?? [];
+  const seen = snap.homes.filter((h) => h.exists);
+  const missingHomes = homes.filter((h) => !kept.some((s) => s.id.hermesHome === h) && !seen.some((x) => cleanPath(x.path) === h));
+  const missingProfiles = profiles.filter((p) => !kept.some((s) => s.id.profile === p) && !seen.some((x) => x.profile === p));
+  const given = homes.length + profiles.length;
+  const missing = missingHomes.length + missingProfiles.length;
+  if (missing === 0) return [];
+  const severity: Finding['severity'] = missing === given ? 'unknown' : 'warning';
+  const roots = [...new Set(snap.homes.map((h) => h.root))].sort();
+  return [
+    ...missingHomes.map((h) => ({
+      severity,
+      code: 'HOME_NOT_FOUND',
+      pid: null,
+      message: `--home ${h}: no such HERMES_HOME (the folder does not exist${snap.homes.some((x) => cleanPath(x.path) === h) ? '' : ' or was not in sight of the scan'}) and no Hermes process runs for it: nothing was checked for it`,
+      remedy: null,
+    })),
+    ...missingProfiles.map((p) => ({
+      severity,
+      code: 'PROFILE_NOT_FOUND',
+      pid: null,
+      message: `--profile ${p}: no such profile under ${roots.length > 0 ? roots.map((r) => `${r}/profiles`).join(', ') : 'any Hermes root in sight'} and no Hermes process runs for it: nothing was checked for it`,
+      remedy: null,
+    })),
+  ] satisfies Finding[];
 }
 
 /** Verdicts that `--kill` may target (never the flock owner, never a supervised process). */

@@ -18,6 +18,7 @@ import { parseHermesArgv, s6SuperviseSlot } from './argv.js';
 import { ACTIVE_PROFILE_SKIP_ENV } from './identify.js';
 import { cleanPath, homeForProfile, rootOfHome } from './paths.js';
 import { type HomeSupervisor, cgroupUnder, systemdCgroupPaths } from './supervision.js';
+import { type RemedyScope, killRemedy } from './remedy.js';
 
 /** JSON schema tag of `hermes-doctor guard --json`. */
 export const GUARD_SCHEMA = 'hermes-doctor.guard/v1';
@@ -115,6 +116,8 @@ export interface GuardInput {
   /** False when a COMMAND was given that is not `gateway run|restart|start`: then nothing is judged. */
   judged: boolean;
   force: boolean;
+  /** Platform and scan flags the kill remedy repeats (./remedy.ts); default: Linux, default flags. */
+  scope?: RemedyScope;
 }
 
 /**
@@ -167,7 +170,7 @@ export function decideGuard(input: GuardInput): GuardDecision {
       problems.push(
         `${rivals.length} process(es) already run outside their supervisor for this home or kanban root: ${rivals.map((r) => `PID ${r.pid} (${r.verdict} ${r.role}, ${r.why})`).join('; ')}; a --replace only sees the gateway.pid process, these would survive it`,
       );
-      remedies.unshift(`hermes-doctor orphans --kill --pid ${rivals.map((r) => r.pid).join(' ')}`);
+      remedies.unshift(killRemedy(rivals.map((r) => r.pid), input.scope ?? { platform: 'linux', s6ScanDir: null, homes: [] }));
     }
   }
   const warnings = input.judged

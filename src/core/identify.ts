@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { ProcessRecord, Role } from '../types.js';
 import { type HermesCommand, isWebUiArgv, parseHermesArgv } from './argv.js';
-import { FILES, cleanPath, homeForProfile, isKanbanDataFile, kanbanDbOfFile, rootOfHome } from './paths.js';
+import { FILES, PROFILE_RE, cleanPath, homeForProfile, isKanbanDataFile, kanbanDbOfFile, rootOfHome } from './paths.js';
 
 /** The identity of one process, as far as it can be decided. */
 export interface Identity {
@@ -112,7 +112,10 @@ export function identify(proc: ProcessRecord, ctx: IdentifyContext): Identity {
   const envHome = proc.env.HERMES_HOME ? cleanPath(proc.env.HERMES_HOME) : null;
   const lockHomes = homesFromHandles(proc);
   let homeGuessed = false;
-  if (effective?.profile) {
+  if (effective?.profile && !PROFILE_RE.test(effective.profile)) {
+    // Hermes refuses such a name (hermes_cli/profiles.py _PROFILE_ID_RE at 306e2d23): no home can be derived from it.
+    homeUnknownWhy = `argv names profile ${JSON.stringify(effective.profile)}, which is not a Hermes profile id (${PROFILE_RE.source}): Hermes cannot run it as that profile`;
+  } else if (effective?.profile) {
     const root = envHome ? rootOfHome(envHome) : defaultRoot(proc, userHomes);
     if (root) {
       hermesHome = homeForProfile(root, effective.profile);

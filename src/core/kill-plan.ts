@@ -12,7 +12,8 @@ import path from 'node:path';
 import type { HostSnapshot, KillAction, ProcessVerdict, Report, Role, Verdict } from '../types.js';
 import { KILLABLE_VERDICTS } from './classify.js';
 import { maskArgv, maskShapes } from './mask.js';
-import { FILES, rootOfHome } from './paths.js';
+import { parseHermesArgv } from './argv.js';
+import { FILES, isKanbanDataFile, kanbanDbOfFile, rootOfHome } from './paths.js';
 import { cgroupUnder, systemdCgroupPaths } from './supervision.js';
 
 /** Options of a plan. */
@@ -126,6 +127,19 @@ export function protectedReason(p: ProcessVerdict, snap: HostSnapshot, opts: Kil
   return null;
 }
 
+/**
+ * Why a stray holder (not Hermes, holding a kanban database) is never signalled: whatever it is doing
+ * (an interactive sqlite3 session, a backup, a migration) is not Hermes's to end, and killing it mid-write
+ * could lose that work; a person decides whether to close it.
+ */
+function strayReason(pid: number, argv: string[], files: string[]): string {
+  const dbs = [...new Set(files.filter(isKanbanDataFile).map((f) => kanbanDbOfFile(f)!.db))];
+  return (
+    `PID ${pid} is a stray holder of ${dbs.join(', ') || 'a kanban database'} (command: ${maskArgv(argv).join(' ') || '?'}): it is not part of Hermes, so it is never signalled; ` +
+    'what it is doing (an interactive sqlite3, a backup, a script) is not hermes-doctor\'s to end, and a kill mid-write could lose it: a person decides whether to close it'
+  );
+}
+
 /** PIDs holding the flock (or POSIX lock) on `<home>/gateway.lock` in the snapshot. */
 function lockOwners(snap: HostSnapshot, home: string): number[] {
   const file = path.posix.join(home, FILES.gatewayLock);
@@ -178,7 +192,7 @@ export function planKill(report: Report, snap: HostSnapshot, opts: KillPlanOptio
       continue;
     }
     if (p.verdict === 'stray-holder') {
-      refuse(p, `a stray holder is never killed: a person decides (command: ${maskArgv(p.argv).join(' ')})`);
+      refuse(p, strayReason(p.pid, p.argv, p.handles.map((h) => h.path)));
       continue;
     }
     if (p.verdict === 'orphaned-worker' && !opts.includeWorkers) {
@@ -214,6 +228,14 @@ export function planKill(report: Report, snap: HostSnapshot, opts: KillPlanOptio
         : (opts.selfPids ?? snap.scannerPids).includes(pid)
           ? `PID ${pid} is hermes-doctor itself or one of its ancestors: never signalled`
           : `PID ${pid} is not a Hermes process in this scan (not running, not Hermes, or filtered out by --home/--profile/user)`;
+    // A holder of a kanban database outside the report's filters is still a stray holder, and says so.
+    const rec = snap.processes.find((x) => x.pid === pid);
+    const dbFiles = rec ? rec.handles.map((h) => h.path).filter(isKanbanDataFile) : [];
+    if (rec && dbFiles.length > 0 && !parseHermesArgv(rec.argv)) {
+      const db = kanbanDbOfFile(dbFiles[0]!)!;
+      refusals.push({ pid, startTicks: rec.startTicks, argv: maskArgv(rec.argv), verdict: 'stray-holder', role: 'stray-holder', hermesHome: null, auditRoot: db.root, reasons: [], reason: maskShapes(strayReason(pid, rec.argv, dbFiles)) });
+      continue;
+    }
     refusals.push({ pid, startTicks: null, argv: [], verdict: null, role: null, hermesHome: null, auditRoot: null, reasons: [], reason: why });
   }
   targets.sort((a, b) => a.pid - b.pid);

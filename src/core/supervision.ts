@@ -7,6 +7,7 @@ import type { HostSnapshot, LaunchdJob, ProcessRecord, S6Slot, SupervisorRef, Sy
 import { isWebUiArgv, normaliseToken, parseHermesArgv, s6SuperviseSlot } from './argv.js';
 import { identify } from './identify.js';
 import { cleanPath, homeForProfile, rootOfHome } from './paths.js';
+import { shellCommand } from './shell-quote.js';
 
 /** A supervisor that exists for a home (installed unit, slot), whether or not it runs a process now. */
 export interface HomeSupervisor {
@@ -51,9 +52,9 @@ function inCgroup(p: ProcessRecord, controlGroup: string): boolean {
  * user (root) gets `--machine=NAME@`, so the command works from the scanner's shell.
  */
 export function systemdRestartCommand(u: Pick<SystemdUnit, 'unit' | 'scope' | 'uid' | 'userName'>, scannerUid?: number): string {
-  if (u.scope !== 'user') return `systemctl restart ${u.unit}`;
+  if (u.scope !== 'user') return shellCommand(['systemctl', 'restart', u.unit]);
   const other = u.uid !== undefined && scannerUid !== undefined && u.uid !== scannerUid && u.userName;
-  return `systemctl --user${other ? ` --machine=${u.userName}@` : ''} restart ${u.unit}`;
+  return shellCommand(['systemctl', '--user', ...(other ? [`--machine=${u.userName}@`] : []), 'restart', u.unit]);
 }
 
 /** Below this many automatic restarts a stopped unit is just restarting, not looping. */
@@ -237,7 +238,7 @@ export function supervisorsByHome(
         unit: s.name,
         mainPid: s.pid,
         state: s.up ? 'up' : 'down',
-        restart: `s6-svc -r ${s.dir}`,
+        restart: shellCommand(['s6-svc', '-r', s.dir]),
       };
       add(slotHome(s), hs);
       if (s.pid > 0 && byPid.has(s.pid)) add(homeOfPid(s.pid), hs);
@@ -397,7 +398,7 @@ function platformSupervisorsByHome(snap: HostSnapshot, homeOfPid: (pid: number) 
         unit: j.label,
         mainPid: j.pid,
         state: j.state ?? (j.pid > 0 ? 'running' : 'not running'),
-        restart: `launchctl kickstart -k ${j.domain}/${j.label}`,
+        restart: shellCommand(['launchctl', 'kickstart', '-k', `${j.domain}/${j.label}`]),
       });
     }
     for (const t of sup.windowsTasks ?? []) {

@@ -3,8 +3,12 @@
  * Additive changes keep v1; renaming or removing a field bumps the version.
  */
 import type { Report } from '../types.js';
+import { renderJsonDocument } from './redact.js';
 
-/** Serialises a report as pretty JSON with a trailing newline. */
+/**
+ * Serialises a report as pretty JSON with a trailing newline, masked (src/core/mask.ts: argv entry by
+ * entry with `processes[].argvMasked`, secrets in every other string) and with DEL and C1 escaped.
+ */
 export function renderJson(report: Report): string {
-  return JSON.stringify(report, null, 2) + '\n';
+  return renderJsonDocument(report);
 }

@@ -24,6 +24,8 @@
  * - `last_run_timestamp_seconds`: when the run finished, seconds since the epoch.
  */
 import type { Report, Severity } from '../types.js';
+import { redact } from './redact.js';
+import { escapeControls } from './terminal.js';
 
 export interface PrometheusOptions {
   /** End of the run, ms since the epoch (default: Date.now()). */
@@ -40,9 +42,13 @@ export interface PrometheusOptions {
 /** Verdicts that get a per-process `orphan_info` series: the ones an operator has to remove. */
 export const ORPHAN_INFO_VERDICTS: readonly string[] = ['orphan', 'duplicate', 'ghost', 'orphaned-worker'];
 
-/** Escapes a label value: backslash, double quote and line feed (exposition format). */
+/**
+ * Escapes a label value: control characters other than the line feed shown as text first (`\x1b`, see
+ * ./terminal.ts), then backslash, double quote and line feed (exposition format).
+ */
 export function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  const shown = value.split('\n').map(escapeControls).join('\n');
+  return shown.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 function labels(l: Record<string, string>): string {
@@ -88,7 +94,9 @@ const RISKS = ['ok', 'stray-writer', 'rival-writers'] as const;
  * Renders a report as Prometheus text exposition format. Output is sorted and deterministic for a
  * given report and options.
  */
-export function renderPrometheus(report: Report, opts: PrometheusOptions = {}): string {
+export function renderPrometheus(raw: Report, opts: PrometheusOptions = {}): string {
+  // Labels carry host paths and profile names: masked like every other output.
+  const report = redact(raw);
   const e = new Exposition();
   e.metric('build_info', 'Version of hermes-doctor that wrote these metrics; always 1.', [{ labels: { version: opts.version ?? 'unknown' }, value: 1 }]);
   const gw = countBy(

@@ -2,10 +2,13 @@
  * The snapshot as it leaves the host: a masked deep copy of a {@link HostSnapshot}, as JSON (schema
  * `hermes-doctor.snapshot/v1`). The live snapshot is never modified (kill decisions use it).
  *
- * Applied on the copy: ENV_ALLOWLIST again (defence in depth), {@link maskArgv} on every process argv
- * and systemd ExecStart, {@link maskShapes} on environment values and note texts.
+ * Applied on the copy: ENV_ALLOWLIST again (defence in depth), {@link maskArgv} on every process argv,
+ * systemd ExecStart and launchd ProgramArguments, {@link maskText} on environment values, a Windows
+ * task's `Task To Run`, supervisor details, s6 slot errors, note texts and identity-file errors.
+ * Only those fields: the rest (paths, cgroups, fds) is what `orphans --from` classifies, kept exact.
  */
-import { maskArgv, maskShapes } from '../core/mask.js';
+import { maskArgv, maskText } from '../core/mask.js';
+import { jsonSafe } from './terminal.js';
 import { filterEnvironRecord } from '../sources/environ.js';
 import type { HostSnapshot } from '../types.js';
 
@@ -19,17 +22,24 @@ export function maskSnapshot(snap: HostSnapshot): HostSnapshot {
   for (const p of copy.processes) {
     p.argv = maskArgv(p.argv);
     const env = filterEnvironRecord(p.env);
-    for (const k of Object.keys(env)) env[k] = maskShapes(env[k]!);
+    for (const k of Object.keys(env)) env[k] = maskText(env[k]!);
     p.env = env;
   }
   for (const s of copy.supervisors) {
+    s.detail = maskText(s.detail);
     for (const u of s.systemdUnits ?? []) u.execStart = maskArgv(u.execStart);
+    for (const j of s.launchdJobs ?? []) if (j.arguments) j.arguments = maskArgv(j.arguments);
+    for (const t of s.windowsTasks ?? []) if (t.taskToRun !== undefined) t.taskToRun = maskText(t.taskToRun);
+    for (const sl of s.s6Slots ?? []) if (sl.error !== undefined) sl.error = maskText(sl.error);
   }
-  for (const n of copy.notes) n.detail = maskShapes(n.detail);
+  for (const n of copy.notes) n.detail = maskText(n.detail);
+  for (const h of copy.homes) {
+    for (const f of [h.pidFile, h.stateFile]) if (f.error !== undefined) f.error = maskText(f.error);
+  }
   return copy;
 }
 
 /** Serialises a masked copy of the snapshot as pretty JSON with a trailing newline. */
 export function renderSnapshot(snap: HostSnapshot): string {
-  return JSON.stringify(maskSnapshot(snap), null, 2) + '\n';
+  return jsonSafe(JSON.stringify(maskSnapshot(snap), null, 2)) + '\n';
 }

@@ -8,6 +8,7 @@ import Table from 'cli-table3';
 import path from 'node:path';
 import type { Finding, ProcessVerdict, Report, Verdict } from '../types.js';
 import { colorWanted } from './color.js';
+import { textModel } from './redact.js';
 
 export { colorWanted };
 
@@ -80,8 +81,12 @@ function severityTag(c: ChalkInstance, f: Finding): string {
   }
 }
 
-/** Renders the report as text for a terminal. */
-export function renderTable(report: Report, opts: TableOptions = {}): string {
+/**
+ * Renders the report as text for a terminal. Reads only a {@link textModel} copy of the report: every
+ * host string masked and with its control characters shown visibly (`\x1b`, `\n`).
+ */
+export function renderTable(raw: Report, opts: TableOptions = {}): string {
+  const report = textModel(raw);
   const c = new Chalk({ level: (opts.color ?? colorWanted()) ? 1 : 0 });
   const now = opts.nowMs ?? Date.now();
   const out: string[] = [];

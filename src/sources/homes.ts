@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { HomeRecord, IdentityFile } from '../types.js';
 import { FILES, PROFILE_RE, cleanPath, profileOfHome, rootOfHome, tombstonePath } from '../core/paths.js';
+import { safeReadText } from './safe-read.js';
 
 /** Largest identity file read, bytes; anything bigger is reported corrupt. */
 const MAX_IDENTITY_BYTES = 256 * 1024;
@@ -63,39 +64,49 @@ export function parseIdentityFile(file: string, text: string, kind: 'pid' | 'sta
   return out;
 }
 
-/** Reads and parses one identity file; a missing file is `missing`, an unreadable one `unreadable`. */
+/**
+ * Reads and parses one identity file through the safe reader (src/sources/safe-read.ts): a missing file
+ * is `missing`; a FIFO, symlink, device or directory, or a permission error, is `unreadable` with the
+ * reason (`is a FIFO, not a regular file`); a file over 256 KiB is `corrupt`. Never blocks, never throws.
+ */
 export function readIdentityFile(file: string, kind: 'pid' | 'state'): IdentityFile {
+  const r = safeReadText(file, MAX_IDENTITY_BYTES);
+  if (r.ok) return parseIdentityFile(file, r.text, kind);
+  if (r.refusal === 'missing') return { path: file, status: 'missing', pid: null, startTime: null };
+  if (r.refusal === 'too-large') return { path: file, status: 'corrupt', pid: null, startTime: null, error: `${r.reason}, too large` };
+  return { path: file, status: 'unreadable', pid: null, startTime: null, error: r.reason };
+}
+
+/**
+ * Whether a path exists: true, false (ENOENT/ENOTDIR), or the reason it cannot be told (EACCES on a
+ * folder above it, …). A home that cannot be checked is not a home that is gone.
+ */
+function existence(p: string | null): { exists: boolean; error: string | null } {
+  if (!p) return { exists: false, error: null };
   try {
-    const st = fs.statSync(file);
-    if (st.size > MAX_IDENTITY_BYTES) {
-      return { path: file, status: 'corrupt', pid: null, startTime: null, error: `${st.size} bytes, too large` };
-    }
-    return parseIdentityFile(file, fs.readFileSync(file, 'utf8'), kind);
+    fs.statSync(p);
+    return { exists: true, error: null };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { path: file, status: 'missing', pid: null, startTime: null };
-    return { path: file, status: 'unreadable', pid: null, startTime: null, error: (err as Error).message };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { exists: false, error: null };
+    return { exists: false, error: `${code ?? 'error'}: ${(err as Error).message}` };
   }
 }
 
 function exists(p: string | null): boolean {
-  if (!p) return false;
-  try {
-    fs.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
+  return existence(p).exists;
 }
 
 /** Reads everything hermes-doctor needs about one HERMES_HOME. */
 export function readHome(home: string): HomeRecord {
   const h = cleanPath(home);
+  const here = existence(h);
   return {
     path: h,
     root: rootOfHome(h),
     profile: profileOfHome(h),
-    exists: exists(h),
+    exists: here.exists,
+    ...(here.error ? { accessError: here.error } : {}),
     tombstoned: exists(tombstonePath(h)),
     launchdUnsupported: exists(path.join(h, FILES.launchdUnsupported)),
     pidFile: readIdentityFile(path.join(h, FILES.gatewayPid), 'pid'),
@@ -116,14 +127,20 @@ export function listProfileHomes(root: string): string[] {
 }
 
 /**
- * Reads `<root>/active_profile` (written by `hermes profile use NAME`; hermes_cli/main.py at 306e2d23):
- * the profile name, or null when the file is absent, empty, `default`, or not a valid profile id.
+ * Reads `<root>/active_profile` (written by `hermes profile use NAME`; hermes_cli/main.py at 306e2d23)
+ * through the safe reader: `profile` is the name, or null when the file is absent, empty, `default`, or
+ * not a valid profile id; `error` says why a file that is there could not be read (a FIFO, a symlink,
+ * EACCES), in which case the sticky profile of that root is unknown.
  */
+export function readActiveProfileFile(root: string): { profile: string | null; error: string | null } {
+  const file = path.join(root, 'active_profile');
+  const r = safeReadText(file, 4096);
+  if (!r.ok) return { profile: null, error: r.refusal === 'missing' ? null : `${file} ${r.reason}` };
+  const name = r.text.trim();
+  return { profile: name && name !== 'default' && PROFILE_RE.test(name) ? name : null, error: null };
+}
+
+/** {@link readActiveProfileFile}'s profile: the sticky profile name, or null (absent, `default`, invalid or unreadable). */
 export function readActiveProfile(root: string): string | null {
-  try {
-    const name = fs.readFileSync(path.join(root, 'active_profile'), 'utf8').trim();
-    return name && name !== 'default' && PROFILE_RE.test(name) ? name : null;
-  } catch {
-    return null;
-  }
+  return readActiveProfileFile(root).profile;
 }

@@ -4,7 +4,7 @@
  * (`error`), never an exception, so the supervisor it speaks for becomes "unknown" and the scan goes on.
  * Tests of platforms that cannot run here replace the runner with recorded outputs; nothing else changes.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -51,35 +51,104 @@ export function findOnPath(name: string, envPath: string = process.env.PATH ?? '
 /** Default timeout of external commands, ms. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 3000;
 
-/** The real runner: child_process.execFile with a timeout and SIGKILL on expiry, output capped at 16 MiB. */
+/** Largest output kept per stream, bytes; a program that writes more is ended (its group too). */
+export const MAX_COMMAND_OUTPUT = 16 * 1024 * 1024;
+
+/** setTimeout's largest delay, ms; a larger one fires at once (Node clamps it to 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The real runner. Off Windows each program runs detached in its own session and process group
+ * (setsid(2) via spawn `detached`), so on timeout the whole group is sent SIGKILL (kill(2) with -PGID):
+ * children it forked (a `sleep` in a hung script) end with it instead of being reparented to PID 1.
+ * The answer is taken when its output pipes close; a program that exits while a child keeps the pipes
+ * open is still bounded by the timeout. Output is capped at {@link MAX_COMMAND_OUTPUT} per stream.
+ */
 export const execRunner: CommandRunner = (file, args, opts = {}) =>
   new Promise((resolve) => {
-    const timeout = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    const child = execFile(
-      file,
-      [...args],
-      {
-        timeout,
-        killSignal: 'SIGKILL',
-        maxBuffer: 16 * 1024 * 1024,
-        encoding: 'utf8',
+    const requested = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const timeout = Number.isFinite(requested) ? Math.min(Math.max(1, Math.round(requested)), MAX_TIMER_MS) : DEFAULT_COMMAND_TIMEOUT_MS;
+    const group = process.platform !== 'win32';
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, [...args], {
+        detached: group,
+        stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         env: opts.env ? { ...process.env, ...opts.env } : process.env,
-      },
-      (err, stdout, stderr) => {
-        if (!err) return resolve({ code: 0, stdout, stderr, error: null });
-        const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string; code?: unknown };
-        if (e.killed || e.signal === 'SIGKILL') {
-          return resolve({ code: null, stdout, stderr, error: `timeout after ${timeout} ms` });
+        windowsHide: true,
+      });
+    } catch (err) {
+      return resolve({ code: null, stdout: '', stderr: '', error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+    }
+    const out: Buffer[] = [];
+    const errOut: Buffer[] = [];
+    let outLen = 0;
+    let errLen = 0;
+    let failure: string | null = null;
+    let settled = false;
+    const endGroup = () => {
+      if (group && child.pid) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* the group is already empty */
         }
-        if (typeof e.code === 'string') return resolve({ code: null, stdout, stderr, error: e.code });
-        resolve({ code: typeof e.code === 'number' ? e.code : null, stdout, stderr, error: null });
-      },
-    );
+      }
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    const timer = setTimeout(() => {
+      failure ??= `timeout after ${timeout} ms`;
+      endGroup();
+    }, timeout);
+    const collect = (chunks: Buffer[], which: 'out' | 'err') => (b: Buffer) => {
+      const len = (which === 'out' ? (outLen += b.length) : (errLen += b.length));
+      if (len > MAX_COMMAND_OUTPUT) {
+        failure ??= `output larger than ${MAX_COMMAND_OUTPUT} bytes`;
+        endGroup();
+        return;
+      }
+      chunks.push(b);
+    };
+    child.stdout?.on('data', collect(out, 'out'));
+    child.stderr?.on('data', collect(errOut, 'err'));
+    const finish = (code: number | null, error: string | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), error });
+    };
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      // spawn failures (ENOENT, EACCES) come here, with no 'close' after them when nothing ran.
+      if (child.pid === undefined) finish(null, err.code ?? err.message);
+      else failure ??= err.code ?? err.message;
+    });
+    child.on('close', (code) => {
+      if (failure) return finish(null, failure);
+      finish(code, null);
+    });
     if (opts.input !== undefined && child.stdin) {
       child.stdin.on('error', () => undefined); // the program may exit without reading it
       child.stdin.end(opts.input);
     }
   });
+
+/**
+ * A runner whose every command ends by `deadlineAt` (ms since the epoch): its timeout is the smaller of
+ * its own and the time left, and once the deadline has passed a command is not started at all
+ * (`error`: run deadline reached). The whole-run bound of `--deadline`.
+ */
+export function withDeadline(runner: CommandRunner, deadlineAt: number, now: () => number = Date.now): CommandRunner {
+  return (file, args, opts = {}) => {
+    const left = deadlineAt - now();
+    if (left <= 0) return Promise.resolve({ code: null, stdout: '', stderr: '', error: 'run deadline reached before it could start' });
+    const own = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    return runner(file, args, { ...opts, timeoutMs: Math.min(own, left) });
+  };
+}
 
 /**
  * A runner that answers from recorded outputs, for tests of platforms that cannot run here. Keys are

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import type { HostSnapshot } from '../types.js';
 import { filterEnvironRecord } from './environ.js';
+import { safeReadText } from './safe-read.js';
 
 /** The schema id a snapshot file must carry. */
 export const SNAPSHOT_SCHEMA = 'hermes-doctor.snapshot/v1';
@@ -119,6 +120,7 @@ const homeRecord = shape({
   root: str,
   profile: str,
   exists: bool,
+  accessError: optional(str),
   tombstoned: bool,
   launchdUnsupported: bool,
   pidFile: identityFile,
@@ -223,18 +225,17 @@ export function parseSnapshot(text: string, file = 'snapshot'): HostSnapshot {
  */
 export function readSnapshotFile(file: string): HostSnapshot {
   let text: string;
-  try {
-    if (file === '-') text = fs.readFileSync(0, 'utf8');
-    else {
-      const st = fs.statSync(file);
-      if (!st.isFile()) throw new SnapshotError(file, ['not a regular file']);
-      if (st.size > MAX_SNAPSHOT_BYTES) throw new SnapshotError(file, [`${st.size} bytes, larger than ${MAX_SNAPSHOT_BYTES}`]);
-      text = fs.readFileSync(file, 'utf8');
+  if (file === '-') {
+    try {
+      text = fs.readFileSync(0, 'utf8');
+    } catch (err) {
+      throw new SnapshotError(file, [`cannot read standard input: ${(err as Error).message}`]);
     }
-  } catch (err) {
-    if (err instanceof SnapshotError) throw err;
-    const e = err as NodeJS.ErrnoException;
-    throw new SnapshotError(file, [e.code === 'ENOENT' ? 'no such file' : `cannot read: ${e.message}`]);
+  } else {
+    // The safe reader: a FIFO or device never blocks the run, size is capped (a symlink the operator typed is followed).
+    const r = safeReadText(file, MAX_SNAPSHOT_BYTES, true);
+    if (!r.ok) throw new SnapshotError(file, [r.refusal === 'missing' ? 'no such file' : r.refusal === 'too-large' ? r.reason : `cannot read: ${r.reason}`]);
+    text = r.text;
   }
   return parseSnapshot(text, file);
 }

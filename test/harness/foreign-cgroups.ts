@@ -22,10 +22,25 @@ function populated(dir: string, depth = 0): boolean {
   return entries.some((e) => e.isDirectory() && populated(path.join(dir, e.name), depth + 1));
 }
 
-/** teardownProblems() minus `rmdir CGROUP: EBUSY` for cgroups that hold someone else's live processes. */
+/** rmdir once more: true when the dir is gone now (a foreign process left it between two looks). */
+function goneOnSecondTry(dir: string): boolean {
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/**
+ * teardownProblems() minus `rmdir CGROUP: EBUSY` for cgroups that hold someone else's live processes.
+ * The foreign process may exit between our rmdir and the look at cgroup.procs, leaving an empty dir:
+ * that dir is removed on a second try and is not a problem either.
+ */
 export function ownTeardownProblems(problems: string[]): string[] {
   return problems.filter((p) => {
     const m = /^rmdir (\/sys\/fs\/cgroup\/\S+): EBUSY$/.exec(p);
-    return !(m && populated(m[1]!));
+    if (!m) return true;
+    return !(populated(m[1]!) || goneOnSecondTry(m[1]!) || populated(m[1]!));
   });
 }

@@ -35,7 +35,7 @@ export interface StartedProcess {
   env: Record<string, string>;
   /** HERMES_HOME the stand-in resolves to (gateways and workers only). */
   home?: string;
-  /** 'child' mode only: resolves when the child exits. */
+  /** 'child' mode only: resolves when the child exited and its stdout/stderr reached EOF (at most 2 s after the exit). */
   exited?: Promise<ExitInfo>;
   /** 'child' mode only: stdout / stderr captured so far. */
   output(): { stdout: string; stderr: string };
@@ -221,6 +221,21 @@ export function holdsFlock(pid: number, file: string): boolean {
   return readProcLocks().some((l) => l.kind === 'FLOCK' && l.type === 'WRITE' && l.pid === pid && l.inode === ino);
 }
 
+/**
+ * Does pid ignore signal number `sig` (SIG_IGN)? From the SigIgn hex mask of /proc/PID/status
+ * (proc(5)); bit sig-1. False when the process is gone.
+ */
+export function ignoresSignal(pid: number, sig: number): boolean {
+  let status: string;
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return false;
+  }
+  const m = /^SigIgn:\s*([0-9a-f]+)$/m.exec(status);
+  return m !== null && ((BigInt(`0x${m[1]}`) >> BigInt(sig - 1)) & 1n) === 1n;
+}
+
 export function childrenOf(ppid: number): number[] {
   const out: number[] = [];
   for (const n of fs.readdirSync('/proc')) {
@@ -381,9 +396,18 @@ function launch(
     c.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     c.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     c.stdin?.on('error', () => {});
-    exited = new Promise<ExitInfo>((resolve) => {
+    // 'exit' can come before the last bytes on stdout/stderr are read (they may even come from a
+    // descendant that shares the pipe): resolve once both reached EOF, or 2 s after the exit when a
+    // descendant keeps them open, so output() holds everything the process wrote before it exited.
+    const eof = (s: NodeJS.ReadableStream): Promise<void> => new Promise((r) => s.once('end', r).once('close', r));
+    const drained = Promise.all([eof(c.stdout!), eof(c.stderr!)]);
+    const exit = new Promise<ExitInfo>((resolve) => {
       if (c.exitCode !== null || c.signalCode !== null) resolve({ code: c.exitCode, signal: c.signalCode });
       else c.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    exited = exit.then(async (info) => {
+      await Promise.race([drained, new Promise((r) => setTimeout(r, 2000))]);
+      return info;
     });
     c.on('error', () => {});
   }

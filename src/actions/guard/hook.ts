@@ -7,7 +7,11 @@
  * `hermes-doctor guard --shell-hook fish | source` in ~/.config/fish/config.fish.
  *
  * The gateway subcommand is found like Hermes's own argparse does it: the first non-option word after
- * `gateway` (options such as `-p NAME` may stand before `gateway`).
+ * `gateway`. The profile selector is dropped first, anywhere in argv, as Hermes's pre-parse does
+ * (`_apply_profile_override`, hermes_cli/main.py at 306e2d23): `-p NAME` and `--profile NAME` take the
+ * next word as their value (so `gateway --profile argus run` is `run`, and a profile named `gateway`
+ * is not the command); `--profile=NAME` and `-p=NAME` are one word. Hermes has no `-pNAME` spelling
+ * (its pre-parse compares whole words), so neither has the hook.
  */
 
 /** Shells with a hook. */
@@ -33,8 +37,16 @@ export function shellHook(shell: HookShell, doctor: string[]): string {
 function hermes --wraps hermes --description 'hermes, with gateway run/restart/start checked by hermes-doctor guard'
     set -l __hd_seen 0
     set -l __hd_sub ''
+    set -l __hd_value 0
     for __hd_a in $argv
+        if test $__hd_value = 1
+            set __hd_value 0
+            continue
+        end
         switch $__hd_a
+            case '-p' '--profile'
+                set __hd_value 1
+                continue
             case gateway
                 if test $__hd_seen = 0
                     set __hd_seen 1
@@ -64,9 +76,11 @@ end
   }
   return `# hermes-doctor guard hook (${shell}): gateway run|restart|start go through the guard (hermes-agent #35240)
 hermes() {
-  local __hd_seen=0 __hd_sub= __hd_a
+  local __hd_seen=0 __hd_sub= __hd_a __hd_value=0
   for __hd_a in "$@"; do
+    if [ "$__hd_value" = 1 ]; then __hd_value=0; continue; fi
     case "$__hd_a" in
+      -p|--profile) __hd_value=1; continue ;;
       gateway) if [ "$__hd_seen" = 0 ]; then __hd_seen=1; continue; fi; break ;;
       -*) continue ;;
       *) if [ "$__hd_seen" = 1 ]; then __hd_sub=$__hd_a; break; fi ;;

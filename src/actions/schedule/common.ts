@@ -43,6 +43,15 @@ export function defaultProgram(): Program {
  * @throws Error with the accepted forms when the text is not an interval or is zero
  */
 export function parseEvery(text: string): number {
+  const sec = parseEveryText(text);
+  if (sec > MAX_EVERY_SEC) throw new Error(`--every ${JSON.stringify(text)}: intervals go from 1s to 7d, this is ${sec} s`);
+  return sec;
+}
+
+/** Longest `--every`, seconds (7 days): a check rarer than weekly is no check. */
+export const MAX_EVERY_SEC = 7 * 86400;
+
+function parseEveryText(text: string): number {
   const t = text.trim().toLowerCase();
   const units: Record<string, number> = { s: 1, sec: 1, secs: 1, second: 1, seconds: 1, m: 60, min: 60, mins: 60, minute: 60, minutes: 60, h: 3600, hr: 3600, hour: 3600, hours: 3600, d: 86400, day: 86400, days: 86400 };
   if (/^\d+$/.test(t)) {
@@ -57,7 +66,7 @@ export function parseEvery(text: string): number {
     }
     if (total > 0) return total;
   }
-  throw new Error(`--every ${JSON.stringify(text)}: expected an interval such as 30s, 5m, 15m, 1h or 1d`);
+  throw new Error(`--every ${JSON.stringify(text)}: expected an interval such as 30s, 5m, 15m, 1h or 1d (1s to 7d)`);
 }
 
 /** Formats seconds as a systemd time span (systemd.time(7)): `15min`, `5s`, `1h`, `1d`, `90s`. */

@@ -27,16 +27,24 @@ export function hostOffset(hostname: string | undefined, n: number): number {
   return createHash('sha256').update(hostname).digest().readUInt32BE(0) % n;
 }
 
+/** Minute intervals cron runs evenly: the divisors of 60 below 60 (a minute step restarts every hour). */
+export const CRON_MINUTES: readonly number[] = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30];
+
 /**
  * The five time fields for an interval.
  *
- * @throws Error when cron cannot express it (under a minute, not whole minutes, or hours not dividing a day)
+ * @throws Error when cron cannot express it evenly (under a minute, not whole minutes, minutes not dividing an
+ *   hour, or hours not dividing a day); the message lists the intervals it can run
  */
 export function cronSchedule(everySec: number, hostname?: string): string {
   if (everySec < 60 || everySec % 60 !== 0) {
     throw new Error(`cron runs jobs on whole minutes: --every ${everySec}s cannot be expressed (use a multiple of 1m, or --via systemd)`);
   }
   const min = everySec / 60;
+  if (min < 60 && 60 % min !== 0) {
+    // `*/45` or `21-59/45` restart at every hour: runs :21 and … :21 again an hour later, not every 45 minutes.
+    throw new Error(`cron cannot run every ${min} minutes evenly (a minute step restarts each hour): use one of ${CRON_MINUTES.map((m) => `${m}m`).join(', ')}, a whole number of hours that divides a day, or --via systemd`);
+  }
   if (min < 60) {
     const off = hostOffset(hostname, min);
     return min === 1 ? '* * * * *' : `${off}-59/${min} * * * *`;

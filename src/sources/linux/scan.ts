@@ -15,7 +15,7 @@ import { defaultRoot, identify } from '../../core/identify.js';
 import { FILES, cleanPath, dispatcherLockPath, kanbanDbOfFile, rootOfHome } from '../../core/paths.js';
 import { systemdCgroupPaths } from '../../core/supervision.js';
 import { filterEnvironBlock } from '../environ.js';
-import { listProfileHomes, readActiveProfile, readHome } from '../homes.js';
+import { listProfileHomes, readActiveProfileFile, readHome } from '../homes.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeS6 } from '../supervisors/s6.js';
 import { type CgroupUnit, cgroupUnit, observeSystemd } from '../supervisors/systemd.js';
@@ -204,10 +204,18 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
 
   // The sticky active_profile of every root a process may default to (read before identifying).
   const activeProfiles: Record<string, string | null> = {};
+  const unreadableActive = new Set<string>();
   for (const rec of records.values()) {
     const envHome = rec.env.HERMES_HOME ? rootOfHome(cleanPath(rec.env.HERMES_HOME)) : null;
     const root = envHome ?? defaultRoot(rec, userHomes);
-    if (root && !(root in activeProfiles)) activeProfiles[root] = readActiveProfile(root);
+    if (!root || root in activeProfiles || unreadableActive.has(root)) continue;
+    const ap = readActiveProfileFile(root);
+    if (ap.error === null) activeProfiles[root] = ap.profile;
+    else {
+      // Left out of the map: a gateway that would follow it has an unknown home, never a guessed one.
+      unreadableActive.add(root);
+      notes.push({ what: 'active_profile', detail: `${ap.error}: the sticky profile of ${root} is unknown` });
+    }
   }
 
   // Homes in sight: from processes, from --home, and every profile of each root seen.
@@ -279,6 +287,17 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
     kanbanRoots.add(root);
   }
   const homeRecords = [...homes].sort().map(readHome);
+  // PIDs named by identity files (PID 1 included, which the ancestor walk stops at), so "not running"
+  // is said only of a PID that is not running.
+  for (const h of homeRecords) {
+    for (const f of [h.pidFile, h.stateFile]) {
+      if (f.pid === null || f.pid <= 0 || records.has(f.pid)) continue;
+      const argv = argvOf.get(f.pid) ?? argvOrEmpty(f.pid, procRoot);
+      const fds = readFdLinks(f.pid, procRoot);
+      const rec = readProcess(f.pid, argv, fds.ok ? fds.value : null, fds.ok ? 'ok' : fds.why, procRoot, bootTimeMs);
+      if (rec) records.set(f.pid, rec);
+    }
+  }
 
   // Locks: one pass over /proc/locks, matched by device+inode to the lock files of every home and root,
   // and by inode to lock fds (a deleted gateway.lock can still be held).

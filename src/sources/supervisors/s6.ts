@@ -7,9 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { S6Slot, SupervisorObservation } from '../../types.js';
 import { type CommandRunner, findOnPath } from '../runner.js';
+import { safeReadText } from '../safe-read.js';
 
 /** Default scan directory of the official Hermes Docker image. */
-export const DEFAULT_S6_SCANDIR = '/run/service';
+export { DEFAULT_S6_SCANDIR } from '../../core/remedy.js';
+import { DEFAULT_S6_SCANDIR } from '../../core/remedy.js';
 
 /** Parses `s6-svstat -o up,wantedup,pid` output (`true true 1234` / `false false -1`). */
 export function parseSvstatFields(text: string): { up: boolean; wantedUp: boolean; pid: number } | null {
@@ -64,12 +66,9 @@ export async function observeS6(opts: S6Options): Promise<SupervisorObservation>
   for (const e of entries) {
     if (e.name.startsWith('.') || !(e.isDirectory() || e.isSymbolicLink())) continue;
     const dir = path.join(scanDir, e.name);
-    let runText = '';
-    try {
-      runText = fs.readFileSync(path.join(dir, 'run'), 'utf8');
-    } catch {
-      /* no run script readable: judge by name alone */
-    }
+    // No run script readable (missing, a FIFO, too large): judge by name alone. Never blocks.
+    const read = safeReadText(path.join(dir, 'run'), 64 * 1024, true);
+    const runText = read.ok ? read.text : '';
     const run = parseRunScript(runText);
     if (!e.name.startsWith('gateway-') && !run.hermes) continue;
     candidates.push({ name: e.name, dir, run });

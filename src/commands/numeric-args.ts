@@ -1,0 +1,88 @@
+/**
+ * The numeric flags of every command and their ranges, checked once while yargs parses (a `coerce`
+ * that throws becomes a usage error, exit 3, naming the range). yargs's own `type: 'number'` accepts
+ * `1e12`, `-5`, `0x10` and `NaN`; a value that overflows a timer or means "no limit" must never reach
+ * the scan, so these flags are parsed from their text here: decimal digits only.
+ *
+ * Ranges (README, docs/kill.md):
+ * - `--timeout MS`  1–600000: each external command (systemctl, s6-svstat), ms
+ * - `--deadline MS` 100–3600000: the whole scan, ms
+ * - `--grace S`     0–3600: seconds between SIGTERM and SIGKILL, to the millisecond (`0.5`)
+ * - `--pid N`       1–4194304 (Linux's PID_MAX_LIMIT; 4294967295 on Windows, whose PIDs are DWORDs)
+ */
+
+/** Range of an integer flag. */
+export interface IntRange {
+  min: number;
+  max: number;
+  /** Unit in words for the message (`ms`, `s`). */
+  unit?: string;
+}
+
+/** `--timeout`: per external command, ms. */
+export const TIMEOUT_RANGE: IntRange = { min: 1, max: 600_000, unit: 'ms' };
+/** `--deadline`: the whole scan, ms. */
+export const DEADLINE_RANGE: IntRange = { min: 100, max: 3_600_000, unit: 'ms' };
+/** Default `--deadline`, ms. */
+export const DEFAULT_DEADLINE_MS = 30_000;
+/** `--grace`: seconds (decimals to the ms allowed). */
+export const GRACE_RANGE: IntRange = { min: 0, max: 3600, unit: 's' };
+/** `--pid`: Linux's PID_MAX_LIMIT (2^22); Windows PIDs are 32-bit. */
+export const PID_RANGE: IntRange = { min: 1, max: process.platform === 'win32' ? 4_294_967_295 : 4_194_304 };
+
+function rangeText(flag: string, r: IntRange): string {
+  return `${flag} takes a whole number from ${r.min} to ${r.max}${r.unit ? ` (${r.unit})` : ''}`;
+}
+
+/**
+ * Parses one integer flag value.
+ *
+ * @param flag the flag, for the message (`--timeout`)
+ * @param value what yargs gave (a string; a number when set programmatically; the last one when repeated)
+ * @throws Error `--timeout takes a whole number from 1 to 600000 (ms), not "0"` for anything else
+ */
+export function parseIntFlag(flag: string, value: unknown, r: IntRange): number {
+  const v = Array.isArray(value) ? value[value.length - 1] : value;
+  const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : '';
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < r.min || n > r.max) throw new Error(`${rangeText(flag, r)}, not ${JSON.stringify(v === undefined ? '' : v)}`);
+  return n;
+}
+
+/**
+ * Parses `--grace`: seconds from 0 to 3600 with at most three decimals (the kill step works in ms).
+ *
+ * @throws Error naming the range for anything else (`-1`, `1e3`, `10s`, `0.0001`)
+ */
+export function parseGrace(value: unknown): number {
+  const v = Array.isArray(value) ? value[value.length - 1] : value;
+  const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : '';
+  const n = /^\d+(\.\d{1,3})?$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(n) || n < GRACE_RANGE.min || n > GRACE_RANGE.max) {
+    throw new Error(`--grace takes seconds from ${GRACE_RANGE.min} to ${GRACE_RANGE.max} (decimals to the millisecond, e.g. 0.5), not ${JSON.stringify(v ?? '')}`);
+  }
+  return n;
+}
+
+/** Parses every `--pid` value (repeatable, each in {@link PID_RANGE}). */
+export function parsePids(value: unknown): number[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((v) => parseIntFlag('--pid', v, PID_RANGE));
+}
+
+/** yargs option fragments: the string is parsed by the coerce, so the original text is in the message. */
+export const timeoutOption = {
+  type: 'string',
+  default: '3000',
+  defaultDescription: '3000',
+  coerce: (v: unknown) => parseIntFlag('--timeout', v, TIMEOUT_RANGE),
+  describe: `timeout of each external command (systemctl, s6-svstat), ms, ${TIMEOUT_RANGE.min}–${TIMEOUT_RANGE.max}`,
+} as const;
+
+export const deadlineOption = {
+  type: 'string',
+  default: String(DEFAULT_DEADLINE_MS),
+  defaultDescription: String(DEFAULT_DEADLINE_MS),
+  coerce: (v: unknown) => parseIntFlag('--deadline', v, DEADLINE_RANGE),
+  describe: `the whole scan ends within this many ms (${DEADLINE_RANGE.min}–${DEADLINE_RANGE.max}); what it could not see is reported unknown`,
+} as const;
