@@ -23,6 +23,8 @@ import { hasPython3, hasS6, isLinux, requireOrSkip } from './harness/skip.js';
 
 const ready = isLinux() && hasPython3() && hasS6() && hasPrometheusStack();
 const WAIT_MS = 60_000;
+// A profile name of its own: real Hermes's `-p argus gateway stop` elsewhere on this machine sweeps by argv pattern.
+const PROFILE = 'fleetcheck';
 
 interface PromAlert {
   labels: Record<string, string>;
@@ -49,12 +51,12 @@ describe.skipIf(
 
   it('healthy host: no alert; shell orphan: the alert reaches the webhook with host, home, PID, verdict; --kill: it resolves', async () => {
     const scratch = makeScratch('hermes-doctor-fleet-');
-    const root = scratch.root('argus');
-    const home = profileHome(root, 'argus');
+    const root = scratch.root(PROFILE);
+    const home = profileHome(root, PROFILE);
     const textfiles = path.join(scratch.dir, 'node-exporter');
     fs.mkdirSync(textfiles);
     const tree = await startS6Tree(path.join(scratch.dir, 'service'));
-    const sup = await addGatewaySlot(tree, { profile: 'argus', root });
+    const sup = await addGatewaySlot(tree, { profile: PROFILE, root });
     // What the scheduled check runs, plus the test's s6 tree and home (other processes of this machine are not ours).
     const check = (...extra: string[]) => runCli(['orphans', '--quiet', '--textfile-dir', textfiles, '--s6-scandir', tree.scanDir, ...homesArgs(home), ...extra]);
 
@@ -87,7 +89,7 @@ describe.skipIf(
     expect(s.received).toEqual([]);
 
     // 2. The incident: a gateway from a shell beside the s6-supervised one.
-    const orphan = startGateway({ root, profile: 'argus', env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
+    const orphan = startGateway({ root, profile: PROFILE, env: { STANDIN_STAY_ON_LOCK_BUSY: '1' } });
     await waitForOpen(orphan.pid, 'kanban.db-wal', 8000, 'the orphan to open kanban.db-wal');
     const sick = await check('--json');
     const report = JSON.parse(sick.out) as Report;
@@ -104,7 +106,7 @@ describe.skipIf(
       job: 'node',
       hostname: report.hostname,
       home,
-      profile: 'argus',
+      profile: PROFILE,
       role: 'gateway',
       verdict: 'orphan',
       pid: String(orphan.pid),
@@ -130,7 +132,7 @@ describe.skipIf(
     const killed = await check('--kill', '--yes', '--pid', String(orphan.pid), '--grace', '3');
     expect(killed.code).toBe(0);
     expect(isAlive(orphan.pid, orphan.startTicks)).toBe(false);
-    expect(isAlive(sup.pid)).toBe(true);
+    expect(isAlive(sup.pid), `supervised PID ${sup.pid} alive after --kill:\n${killed.out}${killed.err}`).toBe(true);
     const resolved = await until(
       () => delivered(s).find((a) => a.status === 'resolved' && a.labels.alertname === 'HermesOrphanGateway' && a.labels.pid === String(orphan.pid)) ?? null,
       WAIT_MS,
