@@ -107,8 +107,9 @@ function runOnce(i) {
   const total = report ? `${report.numPassedTests}/${report.numTotalTests} passed` : 'no report';
   process.stdout.write(`run ${i}/${runs}: ${failures.length === 0 ? 'ok' : 'FAILED'} (${total}, ${secs} s)\n`);
   for (const f of failures) {
-    const first = f.message.split('\n').find((l) => l.trim() !== '') ?? '';
-    process.stdout.write(`  ✗ ${f.name}\n    ${first.slice(0, 300)}\n`);
+    // The first lines of the error: enough to tell a race from a regression without the run's log.
+    const lines = f.message.split('\n').filter((l) => l.trim() !== '' && !/^\s+at /.test(l)).slice(0, 8);
+    process.stdout.write(`  ✗ ${f.name}\n${lines.map((l) => `    ${l.slice(0, 300)}\n`).join('')}`);
     failedTests.set(f.name, (failedTests.get(f.name) ?? 0) + 1);
   }
   if (failures.length > 0) failedRuns++;

@@ -111,9 +111,13 @@ export interface LockRecord {
 export type IdentityFileStatus = 'ok' | 'missing' | 'legacy' | 'corrupt' | 'unreadable';
 
 /**
- * gateway.pid or gateway_state.json of a HERMES_HOME. Format: JSON written by Hermes
- * (gateway/status.py at 306e2d23), `{"pid", "kind":"hermes-gateway", "argv", "start_time"}`;
- * a legacy gateway.pid holds a bare integer.
+ * gateway.pid, gateway_state.json or the record inside gateway.lock of a HERMES_HOME. Format: JSON
+ * written by Hermes (gateway/status.py `_build_pid_record`, `_build_runtime_status_record` at v0.15.1
+ * e71a2bd and 306e2d2, the same in both): `{"pid", "kind":"hermes-gateway", "argv", "start_time"}`
+ * (`json.dump` default separators in gateway.pid and gateway.lock; compact in gateway_state.json, which
+ * adds `gateway_state`, `exit_reason`, `restart_requested`, `active_agents`, `platforms`, `updated_at`).
+ * `argv` is Hermes's `sys.argv` after `-p/--profile NAME` was stripped, so it never names the profile;
+ * the file's folder does. A legacy gateway.pid holds a bare integer. Recorded samples: fixtures/real/.
  */
 export interface IdentityFile {
   path: string;
@@ -125,8 +129,20 @@ export interface IdentityFile {
   gatewayState?: string | null;
   /** gateway_state.json only: `desired_state` (written by the s6 lifecycle and web UIs). */
   desiredState?: string | null;
-  /** hermes_home recorded by newer Hermes. */
+  /** hermes_home, written by some builds (neither v0.15.1 nor 306e2d2 write it). */
   hermesHome?: string | null;
+  /** `kind` (`hermes-gateway`), when present. */
+  kind?: string | null;
+  /** `argv` of the record (strings only; the profile selector already stripped by Hermes), when present. */
+  argv?: string[] | null;
+  /** gateway_state.json only: `exit_reason`. */
+  exitReason?: string | null;
+  /** gateway_state.json only: `restart_requested`. */
+  restartRequested?: boolean | null;
+  /** gateway_state.json only: `active_agents`. */
+  activeAgents?: number | null;
+  /** gateway_state.json only: `updated_at` (ISO-8601, `+00:00`). */
+  updatedAt?: string | null;
   /** What was wrong, when status is corrupt or unreadable. */
   error?: string;
 }
@@ -152,6 +168,12 @@ export interface HomeRecord {
   launchdUnsupported: boolean;
   pidFile: IdentityFile;
   stateFile: IdentityFile;
+  /**
+   * The record inside `gateway.lock` (Hermes rewrites it after taking the flock and leaves it after exit;
+   * gateway/status.py `_write_gateway_lock_record`). `missing` when the file is absent or still empty.
+   * Absent in older snapshots.
+   */
+  lockFile?: IdentityFile;
 }
 
 /** Status of a supervisor kind as a whole. */
@@ -366,6 +388,11 @@ export interface ProcessVerdict {
   verdict: Verdict;
   /** The reasons, in words, for the verdict. */
   reasons: string[];
+  /**
+   * argv from the gateway.lock / gateway.pid record whose pid and start_time match this process, when its
+   * own cmdline does not show it (setproctitle rewrote it to `hermes`). Absent otherwise.
+   */
+  recordArgv?: string[];
   handles: Handle[];
   /** Session and tty, for "started from pts/3, session 1234". */
   tty: string | null;

@@ -119,4 +119,56 @@ describe('planKill', () => {
     expect(p2.targets).toEqual([]);
     expect(p2.refusals[0]!.reason).toMatch(/holds the flock on \/root\/.hermes\/gateway.lock/);
   });
+
+  it('an orphan that took the home over (--replace) holds the flock and is still a target: the unit owns that home', () => {
+    // 306e2d2: the shell `gateway run --replace` SIGTERMed the unit's gateway and took gateway.lock; the
+    // unit (no --replace in ExecStart) now crash-loops on "already running" with MainPID 0.
+    const sd: SupervisorObservation = {
+      kind: 'systemd', status: 'present', detail: '',
+      systemdUnits: [unit({ mainPid: 0, activeState: 'activating', subState: 'auto-restart', nRestarts: 4 })],
+    };
+    const s = snap(
+      [proc(20, [...GW, '--replace'], { env: { HOME: '/root' }, tty: 'pts/1' })],
+      [home('/root/.hermes', { pidFile: { path: '/root/.hermes/gateway.pid', status: 'ok', pid: 20, startTime: 1020 } })],
+      [sd, NO_S6],
+      { locks: [{ path: '/root/.hermes/gateway.lock', inode: 5, kind: 'FLOCK', access: 'WRITE', pid: 20 }] },
+    );
+    const r = classify(s);
+    expect(r.processes[0]!.verdict).toBe('orphan');
+    const plan = planKill(r, s, { uid: 0 });
+    expect(plan.refusals).toEqual([]);
+    expect(plan.targets).toHaveLength(1);
+    expect(plan.targets[0]).toMatchObject({ pid: 20, startTicks: 1020, holdsHomeLock: true, owner: null });
+
+    // The same takeover beside a supervised gateway that lost the lock: that gateway is kept as the owner.
+    const s2 = structuredClone(s);
+    s2.supervisors[0]!.systemdUnits![0] = unit({ mainPid: 10 });
+    s2.processes.unshift(proc(10, GW, { cgroups: UNIT_CG, env: { HERMES_HOME: '/root/.hermes' } }));
+    const r2 = classify(s2);
+    const p2 = planKill(r2, s2, { uid: 0 });
+    expect(p2.targets.map((t) => [t.pid, t.holdsHomeLock, t.owner?.pid])).toEqual([[20, true, 10]]);
+    expect(p2.refusals).toEqual([]);
+  });
+
+  it('a flock owner with no supervisor for its home stays refused even if a report called it an orphan; the supervised one is never a target', () => {
+    const s = snap(
+      [proc(20, GW, { env: { HOME: '/root' } })],
+      [home('/root/.hermes')],
+      [{ kind: 'systemd', status: 'absent', detail: '', systemdUnits: [] }, NO_S6],
+      { locks: [{ path: '/root/.hermes/gateway.lock', inode: 5, kind: 'FLOCK', access: 'WRITE', pid: 20 }] },
+    );
+    const r = classify(s);
+    expect(r.processes[0]!.verdict).toBe('manual');
+    r.processes[0]!.verdict = 'orphan';
+    const plan = planKill(r, s, { uid: 0 });
+    expect(plan.targets).toEqual([]);
+    expect(plan.refusals[0]!.reason).toMatch(/holds the flock on .*: it owns its home and is never killed \(no supervisor owns this home\)/);
+
+    // The incident with the MainPID holding the lock: the MainPID is refused whatever a report says.
+    const { s: s3, r: r3 } = incident();
+    r3.processes.find((p) => p.pid === 10)!.verdict = 'orphan';
+    const p3 = planKill(r3, s3, { uid: 0, pids: [10] });
+    expect(p3.targets).toEqual([]);
+    expect(p3.refusals[0]!.reason).toMatch(/MainPID of hermes-gateway.service/);
+  });
 });

@@ -11,7 +11,7 @@ import {
   teardownProblems,
   type SystemdNs,
 } from './harness/systemd.js';
-import { ownTeardownProblems } from './harness/foreign-cgroups.js';
+import { ownNewCgroupDirs, ownTeardownProblems } from './harness/foreign-cgroups.js';
 import { sleep, until } from './harness/processes.js';
 import { requireOrSkip } from './harness/skip.js';
 
@@ -250,7 +250,7 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why})`, avai
     expect(fs.existsSync(`/proc/${outerOrphan}`)).toBe(false);
     const after = cgroupDirs();
     const added = [...after].filter((d) => !cgBefore.has(d));
-    expect(added).toEqual([]);
+    expect(await ownNewCgroupDirs(added)).toEqual([]);
     expect(fs.existsSync(ns.unitDir)).toBe(false);
     await expect(ns.exec(['true'])).rejects.toThrow(/torn down/);
   });

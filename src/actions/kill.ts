@@ -400,7 +400,9 @@ export async function executeKillPlan(plan: KillPlan, opts: KillOptions): Promis
     if (a.restored.length > 0) notes.unshift(`PID ${t.pid} rewrote or removed ${a.restored.map((f) => path.basename(f)).join(' and ')} on its way out: the owner's versions were put back`);
     const holders = lockHolders(path.join(t.hermesHome!, FILES.gatewayLock));
     a.ownerHoldsLock = holders === null ? null : holders.includes(owner.pid);
-    if (a.ownerHoldsLock === false) notes.push(`owner PID ${owner.pid} no longer holds the flock on ${path.join(t.hermesHome!, FILES.gatewayLock)}`);
+    if (t.holdsHomeLock) {
+      if (a.ownerHoldsLock === false) notes.push(`PID ${t.pid} held the flock on ${path.join(t.hermesHome!, FILES.gatewayLock)}; the supervisor's gateway takes it when it next starts`);
+    } else if (a.ownerHoldsLock === false) notes.push(`owner PID ${owner.pid} no longer holds the flock on ${path.join(t.hermesHome!, FILES.gatewayLock)}`);
     if (notes.length > 0) a.reason = `${a.reason ? `${a.reason}; ` : ''}${notes.join('; ')}`;
   }
 }

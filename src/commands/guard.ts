@@ -13,7 +13,7 @@ import { runGuarded } from '../actions/guard/run.js';
 import { classify } from '../core/classify.js';
 import { remedyScope } from '../core/remedy.js';
 import { type GuardCaller, type GuardDecision, decideGuard, renderGuardText, resolveGuardTarget } from '../core/guard.js';
-import { identify } from '../core/identify.js';
+import { identify, identifyContext } from '../core/identify.js';
 import { cleanPath } from '../core/paths.js';
 import { supervisorsByHome } from '../core/supervision.js';
 import { colorWanted } from '../output/color.js';
@@ -60,7 +60,7 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
   // The guard's --profile names its target, not a report filter: only the scan options go to the scan.
   const snap = await scanFor({ 's6-scandir': args['s6-scandir'], timeout: args.timeout, ...(args.deadline !== undefined ? { deadline: args.deadline } : {}), home: [target.home] }, ctx);
   const report = classify(snap);
-  const ids = new Map(snap.processes.map((p) => [p.pid, identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} })]));
+  const ids = new Map(snap.processes.map((p) => [p.pid, identify(p, identifyContext(snap))]));
   const byHome = supervisorsByHome(snap, (pid) => ids.get(pid)?.hermesHome ?? null);
   const sups = [...(byHome.get(cleanPath(target.home)) ?? [])];
   // Units named by Hermes's convention whose home could not be read (no HERMES_HOME in Environment=, not running).

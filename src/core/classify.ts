@@ -25,7 +25,7 @@ import type {
   Verdict,
 } from '../types.js';
 import { ExitCode } from '../types.js';
-import { type Identity, identify } from './identify.js';
+import { type Identity, identify, identifyContext } from './identify.js';
 import { killRemedy, remedyScope } from './remedy.js';
 import { shellCommand } from './shell-quote.js';
 import { FILES, cleanPath, defaultKanbanDb, dispatcherLockPath, isKanbanDataFile, kanbanDbOfFile, profileOfHome, rootOfHome } from './paths.js';
@@ -123,13 +123,15 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
   const termCommand = (pid: number) => killRemedy([pid], scope);
   const homeRec = new Map<string, HomeRecord>(snap.homes.map((h) => [cleanPath(h.path), h]));
   const ids = new Map<number, Identity>();
-  for (const p of snap.processes) ids.set(p.pid, identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} }));
+  for (const p of snap.processes) ids.set(p.pid, identify(p, identifyContext(snap)));
 
   const subjects: Subject[] = [];
   for (const p of snap.processes) {
     const id = ids.get(p.pid)!;
     if (!id.role) continue;
-    subjects.push({ rec: p, id, role: id.role, sup: supervisorOf(p, snap, byPid), reasons: [...id.conflicts] });
+    const reasons = [...id.conflicts];
+    if (id.recordArgv) reasons.push(`its cmdline (${short(p.argv) || 'empty'}) does not show the command (setproctitle); the record in its home names it by pid and start_time: ${short(id.recordArgv)}`);
+    subjects.push({ rec: p, id, role: id.role, sup: supervisorOf(p, snap, byPid), reasons });
   }
   const subjectByPid = new Map(subjects.map((s) => [s.rec.pid, s]));
   const homeSups = supervisorsByHome(snap, (pid) => ids.get(pid)?.hermesHome ?? null);
@@ -659,6 +661,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
       supervisor: s.sup,
       verdict: s.verdict ?? 'unknown',
       reasons: s.reasons,
+      ...(s.id.recordArgv ? { recordArgv: s.id.recordArgv } : {}),
       handles: s.rec.handles,
       tty: s.rec.tty,
       sid: s.rec.sid,

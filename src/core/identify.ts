@@ -4,9 +4,17 @@
  * §2.3): `-p/--profile NAME` → `<root>/profiles/NAME` (root from env HERMES_HOME, else `~/.hermes` of
  * the process's HOME); else env HERMES_HOME; else the folder of an fd on `gateway.lock`; else unknown,
  * because a sticky `active_profile` may have moved it inside the process.
+ *
+ * A process that holds the flock on `<home>/gateway.lock` is that home's gateway whatever its cmdline:
+ * with the setproctitle module importable, 306e2d2 (hermes_cli/main.py `_set_process_title`) rewrites
+ * /proc/PID/cmdline to `hermes` and blanks the environ area, so neither argv nor environment names the
+ * command or the home. Hermes takes that flock in gateway/status.py `acquire_gateway_runtime_lock`
+ * (v0.15.1 e71a2bd and 306e2d2) and keeps it for the process's life; the record it writes into
+ * gateway.lock and gateway.pid (`pid`, `kind`, `argv`, `start_time`) gives the argv, trusted only when
+ * its pid and start_time both match the process.
  */
 import path from 'node:path';
-import type { ProcessRecord, Role } from '../types.js';
+import type { HomeRecord, HostSnapshot, IdentityFile, LockRecord, ProcessRecord, Role } from '../types.js';
 import { type HermesCommand, isWebUiArgv, parseHermesArgv } from './argv.js';
 import { FILES, PROFILE_RE, cleanPath, homeForProfile, isKanbanDataFile, kanbanDbOfFile, rootOfHome } from './paths.js';
 
@@ -28,6 +36,10 @@ export interface Identity {
    * so its root was assumed to be `~/.hermes` of its UID. A guessed home never yields a confident verdict.
    */
   homeGuessed: boolean;
+  /** The home whose gateway.lock flock this process holds (from /proc/locks), or null. */
+  holdsLockOf: string | null;
+  /** argv of the matching gateway.lock / gateway.pid record, when the cmdline does not show the gateway command; else null. */
+  recordArgv: string[] | null;
 }
 
 /** Env markers that make Hermes skip the sticky active_profile (reference §1.3: July and newer code). */
@@ -39,6 +51,35 @@ export interface IdentifyContext {
   userHomes: Record<string, string>;
   /** Root → its active_profile, null when none; a root missing from the map was not read. */
   activeProfiles?: Record<string, string | null>;
+  /** Locks of the snapshot (who holds which gateway.lock); absent: no lock is known. */
+  locks?: readonly LockRecord[];
+  /** Home records (their gateway.lock and gateway.pid records); absent: none known. */
+  homes?: readonly HomeRecord[];
+}
+
+/** The identify context of a snapshot: passwd homes, active profiles, locks and home records. */
+export function identifyContext(snap: HostSnapshot): IdentifyContext {
+  return { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {}, locks: snap.locks, homes: snap.homes };
+}
+
+/** Whether an identity record names exactly this process: same pid and same start_time (clock ticks). */
+export function recordNames(f: IdentityFile | undefined, proc: Pick<ProcessRecord, 'pid' | 'startTicks'>): boolean {
+  return !!f && (f.status === 'ok' || f.status === 'legacy') && f.pid === proc.pid && f.startTime !== null && f.startTime === proc.startTicks;
+}
+
+/**
+ * The gateway.lock flock this process holds, with the record (inside gateway.lock, else gateway.pid) that
+ * names it by pid and start_time; null when it holds none.
+ */
+export function heldGatewayLock(proc: ProcessRecord, ctx: IdentifyContext): { home: string; record: IdentityFile | null } | null {
+  const lock = (ctx.locks ?? []).find(
+    (l) => l.pid === proc.pid && l.kind === 'FLOCK' && path.posix.basename(l.path) === FILES.gatewayLock,
+  );
+  if (!lock) return null;
+  const home = cleanPath(path.posix.dirname(lock.path));
+  const rec = (ctx.homes ?? []).find((h) => cleanPath(h.path) === home);
+  const record = recordNames(rec?.lockFile, proc) ? rec!.lockFile! : recordNames(rec?.pidFile, proc) ? rec!.pidFile : null;
+  return { home, record };
 }
 
 /** The default Hermes root for a process: `$HOME/.hermes` (+ HERMES_DATA_DIR_SUFFIX), reference §1.4. */
@@ -101,8 +142,17 @@ export function roleOf(proc: ProcessRecord, cmd: HermesCommand | null): Role | n
  */
 export function identify(proc: ProcessRecord, ctx: IdentifyContext): Identity {
   const userHomes = ctx.userHomes;
-  const cmd = parseHermesArgv(proc.argv);
-  const role = roleOf(proc, cmd);
+  const held = heldGatewayLock(proc, ctx);
+  let cmd = parseHermesArgv(proc.argv);
+  let recordArgv: string[] | null = null;
+  if (held?.record?.argv && cmd?.command !== 'gateway') {
+    // The cmdline hides the command (setproctitle): the matching record's argv says what runs.
+    recordArgv = held.record.argv;
+    cmd = parseHermesArgv(recordArgv) ?? cmd;
+  }
+  let role = roleOf(proc, cmd);
+  // The flock holder is the home's gateway, provided something says it is Hermes: its argv or a record naming it.
+  if (held && (cmd !== null || held.record !== null)) role = 'gateway';
   const conflicts: string[] = [];
   let hermesHome: string | null = null;
   let homeSource: string | null = null;
@@ -110,7 +160,7 @@ export function identify(proc: ProcessRecord, ctx: IdentifyContext): Identity {
 
   const effective = cmd?.wrapped ?? cmd;
   const envHome = proc.env.HERMES_HOME ? cleanPath(proc.env.HERMES_HOME) : null;
-  const lockHomes = homesFromHandles(proc);
+  const lockHomes = held ? [held.home] : homesFromHandles(proc);
   let homeGuessed = false;
   if (effective?.profile && !PROFILE_RE.test(effective.profile)) {
     // Hermes refuses such a name (hermes_cli/profiles.py _PROFILE_ID_RE at 306e2d23): no home can be derived from it.
@@ -168,7 +218,10 @@ export function identify(proc: ProcessRecord, ctx: IdentifyContext): Identity {
     // The held lock is proof; argv and env are inference (active_profile can move a process).
     const lockHome = cleanPath(lockHomes[0]!);
     if (hermesHome && lockHome !== hermesHome) conflicts.push(`${homeSource} gives ${hermesHome} but the process has ${lockHome}/gateway.lock open`);
-    if (lockHome !== hermesHome) {
+    if (held && lockHome !== hermesHome) {
+      hermesHome = lockHome;
+      homeSource = `flock on ${path.posix.join(lockHome, FILES.gatewayLock)}${held.record ? ` (record in ${path.posix.basename(held.record.path)}: pid and start_time match)` : ''}`;
+    } else if (lockHome !== hermesHome) {
       hermesHome = lockHome;
       homeSource = 'fd on gateway.lock';
     }
@@ -191,5 +244,5 @@ export function identify(proc: ProcessRecord, ctx: IdentifyContext): Identity {
   }
 
   const profile = hermesHome ? (rootOfHome(hermesHome) === hermesHome ? 'default' : path.posix.basename(hermesHome)) : (effective?.profile ?? null);
-  return { role, cmd, hermesHome, homeSource, homeUnknownWhy, profile, kanbanRoot, conflicts, homeGuessed };
+  return { role, cmd, hermesHome, homeSource, homeUnknownWhy, profile, kanbanRoot, conflicts, homeGuessed, holdsLockOf: held?.home ?? null, recordArgv };
 }

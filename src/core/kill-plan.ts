@@ -5,7 +5,11 @@
  * Targets: verdicts orphan, duplicate (never the flock owner), ghost; orphaned workers only with
  * `includeWorkers`. Never, whatever the flags: PID ≤ 1, hermes-doctor itself and its ancestors, any
  * supervisor's MainPID or slot PID, any process inside a supervisor's cgroup or owned by a supervisor,
- * the holder of its home's gateway.lock flock, other users' processes unless running as root. Stray
+ * other users' processes unless running as root. The holder of its home's gateway.lock flock is refused
+ * too, except an orphan of a home that a supervisor owns (or should own): a shell `gateway run --replace`
+ * takes the home over from the supervised gateway (gateway/run.py `start_gateway` at v0.15.1 e71a2bd and
+ * 306e2d2: SIGTERM to the owner, then the flock), so the orphan always holds the lock, and on 306e2d2 the
+ * unit (no `--replace` in its ExecStart) crash-loops on "already running" until it is gone. Stray
  * holders are never targets: they are refused with their (masked) command so a person decides.
  */
 import path from 'node:path';
@@ -14,7 +18,7 @@ import { KILLABLE_VERDICTS } from './classify.js';
 import { maskArgv, maskShapes } from './mask.js';
 import { parseHermesArgv } from './argv.js';
 import { FILES, isKanbanDataFile, kanbanDbOfFile, rootOfHome } from './paths.js';
-import { cgroupUnder, systemdCgroupPaths } from './supervision.js';
+import { cgroupUnder, supervisorsByHome, systemdCgroupPaths } from './supervision.js';
 
 /** Options of a plan. */
 export interface KillPlanOptions {
@@ -52,6 +56,12 @@ export interface KillTarget {
   reasons: string[];
   /** The gateway that owns this home and must keep its PID, lock and files; null when none. */
   owner: KillOwner | null;
+  /**
+   * True for an orphan that holds its home's gateway.lock flock (it took the home over from the
+   * supervisor): its files are its own, none is put back, and the supervisor's gateway takes the lock on
+   * its next start. Absent otherwise.
+   */
+  holdsHomeLock?: boolean;
 }
 
 /**
@@ -168,6 +178,17 @@ export function planKill(report: Report, snap: HostSnapshot, opts: KillPlanOptio
   const targets: KillTarget[] = [];
   const refusals: KillRefusal[] = [];
   const wanted = opts.pids ? new Set(opts.pids) : null;
+  const homeOfPid = new Map(report.processes.map((p) => [p.pid, p.hermesHome]));
+  let homeSups: ReturnType<typeof supervisorsByHome> | null = null;
+  /** The supervisors that own (or should own) `home`: its units/slots/jobs, or a supervised gateway of it. */
+  const ownersOfHome = (home: string): string[] => {
+    homeSups ??= supervisorsByHome(snap, (pid) => homeOfPid.get(pid) ?? null);
+    const names = (homeSups.get(home) ?? []).map((h) => `${h.kind} ${h.unit}`);
+    for (const o of report.processes) {
+      if (o.role === 'gateway' && o.hermesHome === home && o.verdict === 'supervised' && o.supervisor) names.push(`${o.supervisor.kind} ${o.supervisor.unit}`);
+    }
+    return [...new Set(names)];
+  };
   const refuse = (p: ProcessVerdict, reason: string) =>
     refusals.push({
       pid: p.pid,
@@ -203,9 +224,16 @@ export function planKill(report: Report, snap: HostSnapshot, opts: KillPlanOptio
       refuse(p, `verdict ${p.verdict} is not a kill target (only orphan, duplicate, ghost and, with --include-workers, orphaned-worker)`);
       continue;
     }
+    let holdsHomeLock = false;
     if (p.hermesHome && lockOwners(snap, p.hermesHome).includes(p.pid)) {
-      refuse(p, `PID ${p.pid} holds the flock on ${path.posix.join(p.hermesHome, FILES.gatewayLock)}: it owns its home and is never killed`);
-      continue;
+      const lockFile = path.posix.join(p.hermesHome, FILES.gatewayLock);
+      const sups = p.verdict === 'orphan' && p.role === 'gateway' ? ownersOfHome(p.hermesHome) : [];
+      if (sups.length === 0) {
+        refuse(p, `PID ${p.pid} holds the flock on ${lockFile}: it owns its home and is never killed${p.verdict === 'orphan' ? ' (no supervisor owns this home)' : ''}`);
+        continue;
+      }
+      // Outside the supervisor (protectedReason above), and the home is the supervisor's: a takeover.
+      holdsHomeLock = true;
     }
     targets.push({
       pid: p.pid,
@@ -218,6 +246,7 @@ export function planKill(report: Report, snap: HostSnapshot, opts: KillPlanOptio
       auditRoot: auditRootOf(p),
       reasons: p.reasons,
       owner: p.hermesHome ? ownerOf(report, snap, p.hermesHome, p.pid) : null,
+      ...(holdsHomeLock ? { holdsHomeLock } : {}),
     });
   }
   for (const pid of wanted ?? []) {

@@ -5,7 +5,7 @@
  */
 import type { HostSnapshot, LaunchdJob, ProcessRecord, S6Slot, SupervisorRef, SystemdUnit, UnitState } from '../types.js';
 import { isWebUiArgv, normaliseToken, parseHermesArgv, s6SuperviseSlot } from './argv.js';
-import { identify } from './identify.js';
+import { identify, identifyContext } from './identify.js';
 import { cleanPath, homeForProfile, rootOfHome } from './paths.js';
 import { shellCommand } from './shell-quote.js';
 
@@ -310,7 +310,7 @@ function windowsTaskOf(p: ProcessRecord, snap: HostSnapshot, byPid: Map<number, 
     const t = tasks.find((x) => x.launcher && x.launcher === tl.launcher);
     if (t) return { kind: 'windows-task', unit: t.name, mainPid: null, via: `launched by ${tl.launcher} (PID ${tl.pid} still alive)` };
   }
-  const home = identify(p, { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {} }).hermesHome;
+  const home = identify(p, identifyContext(snap)).hermesHome;
   const t = home ? tasks.find((x) => x.hermesHome && cleanPath(x.hermesHome) === home) : undefined;
   if (!t) return null;
   if (p.env.HERMES_GATEWAY_DETACHED === '1') return { kind: 'windows-task', unit: t.name, mainPid: null, via: "HERMES_GATEWAY_DETACHED=1 and the task's HERMES_HOME" };

@@ -3,9 +3,10 @@
  * `hermes-doctor.snapshot/v1`). The live snapshot is never modified (kill decisions use it).
  *
  * Applied on the copy: ENV_ALLOWLIST again (defence in depth), {@link maskArgv} on every process argv,
- * systemd ExecStart and launchd ProgramArguments, {@link maskText} on environment values, a Windows
- * task's `Task To Run`, supervisor details, s6 slot errors, note texts and identity-file errors.
- * Only those fields: the rest (paths, cgroups, fds) is what `orphans --from` classifies, kept exact.
+ * systemd ExecStart, launchd ProgramArguments and identity-file record argv, {@link maskText} on
+ * environment values, a Windows task's `Task To Run`, supervisor details, s6 slot errors, note texts and
+ * identity-file errors. Only those fields: the rest (paths, cgroups, fds) is what `orphans --from`
+ * classifies, kept exact.
  */
 import { maskArgv, maskText } from '../core/mask.js';
 import { jsonSafe } from './terminal.js';
@@ -34,7 +35,11 @@ export function maskSnapshot(snap: HostSnapshot): HostSnapshot {
   }
   for (const n of copy.notes) n.detail = maskText(n.detail);
   for (const h of copy.homes) {
-    for (const f of [h.pidFile, h.stateFile]) if (f.error !== undefined) f.error = maskText(f.error);
+    for (const f of [h.pidFile, h.stateFile, h.lockFile]) {
+      if (!f) continue;
+      if (f.error !== undefined) f.error = maskText(f.error);
+      if (f.argv) f.argv = maskArgv(f.argv);
+    }
   }
   return copy;
 }

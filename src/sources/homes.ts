@@ -1,8 +1,13 @@
 /**
- * Reads what a HERMES_HOME says about its gateway: gateway.pid, gateway_state.json, whether the folder
- * exists or is tombstoned. Formats: gateway/status.py at hermes-agent 306e2d23 (reference §2.1):
- * `{"pid", "kind":"hermes-gateway", "argv":[…], "start_time"}` (+ `hermes_home` in newer Hermes);
- * gateway.pid may be a legacy bare integer. Half-written and corrupt files are reported, never trusted.
+ * Reads what a HERMES_HOME says about its gateway: gateway.pid, gateway_state.json, the record inside
+ * gateway.lock, whether the folder exists or is tombstoned. Formats: gateway/status.py
+ * (`_build_pid_record`, `_write_gateway_lock_record`, `write_runtime_status`) at hermes-agent v0.15.1
+ * (e71a2bd) and 306e2d2, identical in both: `{"pid", "kind":"hermes-gateway", "argv":[…], "start_time"}`
+ * (gateway.pid, O_EXCL, and gateway.lock, rewritten after the flock), plus in gateway_state.json (compact
+ * JSON, 0600) `gateway_state`, `exit_reason`, `restart_requested`, `active_agents`, `platforms`,
+ * `updated_at`. Neither version writes `hermes_home` (some builds do: read when present). gateway.pid may
+ * be a legacy bare integer. Half-written and corrupt files are reported, never trusted. Samples recorded
+ * from both real versions: fixtures/real/.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,17 +26,26 @@ function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
+function bool(v: unknown): boolean | null {
+  return typeof v === 'boolean' ? v : null;
+}
+
+/** Identity files: `pid` (gateway.pid), `state` (gateway_state.json), `lock` (the record inside gateway.lock). */
+export type IdentityFileKind = 'pid' | 'state' | 'lock';
+
 /**
  * Parses the text of gateway.pid or gateway_state.json. Never throws: bad content yields
  * `status: 'corrupt'` with the reason.
  *
  * @param file path, kept in the result
  * @param text file content
- * @param kind which file it is (`pid` accepts a legacy bare integer)
+ * @param kind which file it is (`pid` accepts a legacy bare integer; an empty `lock` is `missing`: Hermes
+ *   creates gateway.lock before it writes the record)
  */
-export function parseIdentityFile(file: string, text: string, kind: 'pid' | 'state'): IdentityFile {
+export function parseIdentityFile(file: string, text: string, kind: IdentityFileKind): IdentityFile {
   const base: IdentityFile = { path: file, status: 'corrupt', pid: null, startTime: null };
   const trimmed = text.trim();
+  if (trimmed === '' && kind === 'lock') return { ...base, status: 'missing', error: 'empty (no record written yet)' };
   if (trimmed === '') return { ...base, error: 'empty file (half-written?)' };
   if (kind === 'pid' && /^\d+$/.test(trimmed)) {
     const pid = Number(trimmed);
@@ -54,13 +68,19 @@ export function parseIdentityFile(file: string, text: string, kind: 'pid' | 'sta
     pid: pid && pid > 0 ? pid : null,
     startTime: num(o.start_time),
     hermesHome: str(o.hermes_home),
+    kind: str(o.kind),
+    argv: Array.isArray(o.argv) && o.argv.every((a) => typeof a === 'string') ? (o.argv as string[]) : null,
   };
   if (kind === 'state') {
     out.gatewayState = str(o.gateway_state);
     out.desiredState = str(o.desired_state);
+    out.exitReason = str(o.exit_reason);
+    out.restartRequested = bool(o.restart_requested);
+    out.activeAgents = num(o.active_agents);
+    out.updatedAt = str(o.updated_at);
   }
   if (o.pid !== undefined && out.pid === null) return { ...out, status: 'corrupt', error: `invalid pid ${JSON.stringify(o.pid)}` };
-  if (kind === 'pid' && out.pid === null) return { ...out, status: 'corrupt', error: 'no pid field' };
+  if (kind !== 'state' && out.pid === null) return { ...out, status: 'corrupt', error: 'no pid field' };
   return out;
 }
 
@@ -69,7 +89,7 @@ export function parseIdentityFile(file: string, text: string, kind: 'pid' | 'sta
  * is `missing`; a FIFO, symlink, device or directory, or a permission error, is `unreadable` with the
  * reason (`is a FIFO, not a regular file`); a file over 256 KiB is `corrupt`. Never blocks, never throws.
  */
-export function readIdentityFile(file: string, kind: 'pid' | 'state'): IdentityFile {
+export function readIdentityFile(file: string, kind: IdentityFileKind): IdentityFile {
   const r = safeReadText(file, MAX_IDENTITY_BYTES);
   if (r.ok) return parseIdentityFile(file, r.text, kind);
   if (r.refusal === 'missing') return { path: file, status: 'missing', pid: null, startTime: null };
@@ -111,6 +131,7 @@ export function readHome(home: string): HomeRecord {
     launchdUnsupported: exists(path.join(h, FILES.launchdUnsupported)),
     pidFile: readIdentityFile(path.join(h, FILES.gatewayPid), 'pid'),
     stateFile: readIdentityFile(path.join(h, FILES.gatewayState), 'state'),
+    lockFile: readIdentityFile(path.join(h, FILES.gatewayLock), 'lock'),
   };
 }
 

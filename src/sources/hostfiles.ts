@@ -55,6 +55,7 @@ export function rootedHostFiles(dir: string): HostFiles {
         root: toHost(r.root, drive),
         pidFile: { ...r.pidFile, path: toHost(r.pidFile.path, drive) },
         stateFile: { ...r.stateFile, path: toHost(r.stateFile.path, drive) },
+        ...(r.lockFile ? { lockFile: { ...r.lockFile, path: toHost(r.lockFile.path, drive) } } : {}),
       };
     },
     listProfileHomes(root) {

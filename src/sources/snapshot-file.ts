@@ -113,6 +113,12 @@ const identityFile = shape({
   gatewayState: optional(nullable(str)),
   desiredState: optional(nullable(str)),
   hermesHome: optional(nullable(str)),
+  kind: optional(nullable(str)),
+  argv: optional(nullable(arrayOf(str))),
+  exitReason: optional(nullable(str)),
+  restartRequested: optional(nullable(bool)),
+  activeAgents: optional(nullable(num)),
+  updatedAt: optional(nullable(str)),
   error: optional(str),
 });
 const homeRecord = shape({
@@ -125,6 +131,7 @@ const homeRecord = shape({
   launchdUnsupported: bool,
   pidFile: identityFile,
   stateFile: identityFile,
+  lockFile: optional(identityFile),
 });
 const systemdUnit = shape({
   unit: str,

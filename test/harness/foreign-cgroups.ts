@@ -44,3 +44,20 @@ export function ownTeardownProblems(problems: string[]): string[] {
     return !(populated(m[1]!) || goneOnSecondTry(m[1]!) || populated(m[1]!));
   });
 }
+
+/**
+ * Of the cgroup dirs that appeared during a test, the ones that are ours: drops dirs that hold a live
+ * process (after our systemd's teardown none of ours is alive, so those belong to a systemd another
+ * test run booted meanwhile) and dirs that such a systemd removes within `settleMs` (default 3000 ms;
+ * a unit of it that just stopped). What remains is a leak of ours.
+ */
+export async function ownNewCgroupDirs(added: string[], settleMs = 3000): Promise<string[]> {
+  const candidates = (): string[] => added.filter((d) => fs.existsSync(d) && !populated(d));
+  const deadline = Date.now() + settleMs;
+  let left = candidates();
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = candidates();
+  }
+  return left;
+}

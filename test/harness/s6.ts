@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import {
   MINIMAL_PATH,
   childrenOf,
+  fdTargets,
   isAlive,
   minimalEnv,
   readCmdline,
@@ -122,7 +123,10 @@ export async function startS6Tree(scanDir?: string): Promise<S6Tree> {
   };
   record(tree, svscanPid);
   trees.add(tree);
-  await waitFor(() => fs.existsSync(path.join(dir, '.s6-svscan', 'control')), 5000, 's6-svscan control fifo');
+  // s6-svscanctl writes the control FIFO non-blocking and fails ("supervisor not listening") until
+  // s6-svscan has opened it: wait for that fd, not only for the FIFO to exist.
+  const control = path.join(dir, '.s6-svscan', 'control');
+  await waitFor(() => fdTargets(svscanPid).includes(control), 10_000, `s6-svscan ${svscanPid} listening on ${control}`);
   return tree;
 }
 

@@ -90,10 +90,15 @@ export function ttyName(ttyNr: number): string | null {
   return `tty(${major}:${minor})`;
 }
 
-/** Splits a NUL-separated cmdline; bytes that are not UTF-8 become U+FFFD, never a crash. */
+/**
+ * Splits a NUL-separated cmdline; bytes that are not UTF-8 become U+FFFD, never a crash. Trailing NULs
+ * are dropped: setproctitle rewrites the argv area to the new title and pads the rest with NULs (a real
+ * 306e2d2 gateway with the setproctitle module shows `hermes` and 51 NULs; fixtures/real/306e2d2/spt-module).
+ */
 export function splitCmdline(buf: Buffer): string[] {
-  if (buf.length === 0) return [];
-  const end = buf[buf.length - 1] === 0 ? buf.length - 1 : buf.length;
+  let end = buf.length;
+  while (end > 0 && buf[end - 1] === 0) end--;
+  if (end === 0) return [];
   return buf.toString('utf8', 0, end).split('\0');
 }
 
