@@ -22,6 +22,7 @@ import {
   realHermesAvailable,
   waitRealReady,
   type HermesKit,
+  ARGUS,
 } from './harness/hermes.js';
 import { CLI_BIN, REPO_ROOT, childrenOf, isAlive, killAll, readCmdline, startProcess, waitFor } from './harness/processes.js';
 import { startS6Tree, stopAllS6Trees } from './harness/s6.js';
@@ -49,20 +50,20 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why}) and a buil
       'refuses `hermes -p argus gateway run --replace` beside the s6 slot that owns argus; the slot keeps its home',
       async () => {
         const scratch = makeScratch();
-        const root = makeRoot(scratch.dir, 'u', 'argus');
-        const home = profileHome(root, 'argus');
+        const root = makeRoot(scratch.dir, 'u', ARGUS);
+        const home = profileHome(root, ARGUS);
         const tree = await startS6Tree(path.join(scratch.dir, 'service'));
-        const slot = await addRealS6Slot(tree, { kit, root, profile: 'argus' });
+        const slot = await addRealS6Slot(tree, { kit, root, profile: ARGUS });
         const r = await runCli(
-          ['guard', '--home', home, '--s6-scandir', tree.scanDir, '--no-color', '--', kit.hermesBin, '-p', 'argus', 'gateway', 'run', '--replace'],
+          ['guard', '--home', home, '--s6-scandir', tree.scanDir, '--no-color', '--', kit.hermesBin, '-p', ARGUS, 'gateway', 'run', '--replace'],
           { scan: NO_SYSTEMD },
         );
         expect(r.code).toBe(1);
-        expect(r.err + r.out).toContain(`s6-svc -r ${tree.scanDir}/gateway-argus`);
+        expect(r.err + r.out).toContain(`s6-svc -r ${tree.scanDir}/gateway-${ARGUS}`);
         const j = await runCli(['guard', '--json', '--home', home, '--s6-scandir', tree.scanDir], { scan: NO_SYSTEMD });
         const doc = parseGuardV1<GuardDecision>(j.out);
         expect(doc).toMatchObject({ allowed: false, exitCode: 1 });
-        expect(doc.supervisors).toEqual([expect.objectContaining({ kind: 's6', unit: 'gateway-argus', mainPid: slot.pid })]);
+        expect(doc.supervisors).toEqual([expect.objectContaining({ kind: 's6', unit: `gateway-${ARGUS}`, mainPid: slot.pid })]);
         expect(j.code).toBe(1);
         expect(isAlive(slot.pid)).toBe(true);
         expect(flockHolder(path.join(home, 'gateway.lock'))).toBe(slot.pid);

@@ -27,6 +27,7 @@ import {
   startRealGateway,
   waitRealReady,
   type HermesKit,
+  ARGUS,
 } from './harness/hermes.js';
 import { childrenOf, killAll, readCmdline, startProcess, waitFor } from './harness/processes.js';
 import { startS6Tree, stopAllS6Trees } from './harness/s6.js';
@@ -139,15 +140,15 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why})`, avail.ok
       'a gateway in an s6 slot whose s6-svscan is not PID 1: Hermes sees no s6, hermes-doctor names the slot',
       async () => {
         const scratch = makeScratch();
-        const root = makeRoot(scratch.dir, 'u', 'argus');
+        const root = makeRoot(scratch.dir, 'u', ARGUS);
         const tree = await startS6Tree(path.join(scratch.dir, 'service'));
-        const slot = await addRealS6Slot(tree, { kit, root, profile: 'argus' });
+        const slot = await addRealS6Slot(tree, { kit, root, profile: ARGUS });
         const view = hermesView(kit, root, slot.home);
         expect(view.errors).toEqual({});
         expect(view.service_manager).not.toBe('s6');
         const r = await doctor(['--s6-scandir', tree.scanDir, '--home', slot.home]);
         expect(verdictOf(r, slot.pid).verdict).toBe('supervised');
-        expect(verdictOf(r, slot.pid).supervisor).toMatchObject({ kind: 's6', unit: 'gateway-argus', mainPid: slot.pid });
+        expect(verdictOf(r, slot.pid).supervisor).toMatchObject({ kind: 's6', unit: `gateway-${ARGUS}`, mainPid: slot.pid });
       },
       120_000,
     );

@@ -23,6 +23,7 @@ import {
   waitLockOwner,
   waitRealReady,
   type HermesKit,
+  ARGUS,
 } from './harness/hermes.js';
 import { isAlive, killAll, waitFor } from './harness/processes.js';
 import { slotPid, startS6Tree, stopAllS6Trees } from './harness/s6.js';
@@ -54,11 +55,11 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why}) and s6`, r
 
     it('refuses the s6 slot\u2019s gateway and a manual gateway of the same root; both keep PID, lock and files', async () => {
       const scratch = makeScratch();
-      const root = makeRoot(scratch.dir, 'u', 'argus');
-      const argusHome = profileHome(root, 'argus');
+      const root = makeRoot(scratch.dir, 'u', ARGUS);
+      const argusHome = profileHome(root, ARGUS);
       const tree = await startS6Tree(path.join(scratch.dir, 'service'));
       const slot = await addRealS6Slot(tree, { kit, root, profile: 'default' });
-      const manual = startRealGateway({ kit, root, args: ['gateway', 'restart', '--profile', 'argus'] });
+      const manual = startRealGateway({ kit, root, args: ['gateway', 'restart', '--profile', ARGUS] });
       await waitRealReady(argusHome, manual.pid, 60_000, manual.logFile);
       const pidBefore = fs.readFileSync(path.join(root, 'gateway.pid'), 'utf8');
 

@@ -30,6 +30,7 @@ import {
   startRealGateway,
   waitRealReady,
   type HermesKit,
+  ARGUS,
 } from './harness/hermes.js';
 import { isAlive, killAll, waitFor } from './harness/processes.js';
 import { slotPid, startS6Tree, stopAllS6Trees } from './harness/s6.js';
@@ -61,17 +62,17 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why})`, avail.ok
 
     it('a manual gateway from a shell (console script, -p argus): manual, home from argv, exit 0', async () => {
       const scratch = makeScratch();
-      const root = makeRoot(scratch.dir, 'u', 'argus');
-      const g = await startReadyGateway({ kit, root, profile: 'argus' });
+      const root = makeRoot(scratch.dir, 'u', ARGUS);
+      const g = await startReadyGateway({ kit, root, profile: ARGUS });
       // The real record drops `-p argus` from argv (hermes_cli/main.py:_apply_profile_override).
       expect(readRecord(g.home)!.argv).toEqual([kit.hermesBin, 'gateway', 'run']);
       const { code, report } = await cli(['orphans', '--json', ...NO_S6, ...homesArgs(g.home)]);
       const p = verdictOf(report, g.pid);
       expect(p.role).toBe('gateway');
       expect(p.verdict).toBe('manual');
-      expect(p.profile).toBe('argus');
+      expect(p.profile).toBe(ARGUS);
       expect(p.hermesHome).toBe(g.home);
-      expect(p.homeSource).toBe('argv -p argus');
+      expect(p.homeSource).toBe(`argv -p ${ARGUS}`);
       expect(p.reasons.join(' ')).toContain(`holds the flock on ${g.home}/gateway.lock`);
       expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
       expect(code).toBe(0);
@@ -79,19 +80,19 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why})`, avail.ok
 
     it('two profiles of one root (console script default, `python3 -m` argus): one kanban.db, the dispatcher lock where Hermes has one', async () => {
       const scratch = makeScratch();
-      const root = makeRoot(scratch.dir, 'u', 'argus');
+      const root = makeRoot(scratch.dir, 'u', ARGUS);
       const d = await startReadyGateway({ kit, root });
-      const a = await startReadyGateway({ kit, root, profile: 'argus', launcher: 'module' });
+      const a = await startReadyGateway({ kit, root, profile: ARGUS, launcher: 'module' });
       if (kit.traits.dispatcherLock) {
         // 306e2d2: the first gateway of the root takes <root>/kanban/.dispatcher.lock for its life.
         await waitFor(() => dispatcherHolder(root) === d.pid, 30_000, `PID ${d.pid} to flock ${root}/kanban/.dispatcher.lock`);
       }
-      const { report } = await cli(['orphans', '--json', ...NO_S6, ...homesArgs(root, profileHome(root, 'argus'))]);
+      const { report } = await cli(['orphans', '--json', ...NO_S6, ...homesArgs(root, profileHome(root, ARGUS))]);
       for (const g of [d, a]) {
         expect(verdictOf(report, g.pid).verdict).toBe('manual');
         expect(verdictOf(report, g.pid).kanbanRoot).toBe(root);
       }
-      expect(verdictOf(report, a.pid).argv).toEqual(['/usr/bin/python3', '-m', 'hermes_cli.main', '-p', 'argus', 'gateway', 'run']);
+      expect(verdictOf(report, a.pid).argv).toEqual(['/usr/bin/python3', '-m', 'hermes_cli.main', '-p', ARGUS, 'gateway', 'run']);
       const k = report.kanban.find((x) => x.db === path.join(root, 'kanban.db'))!;
       expect(k.writers.map((w) => w.pid).sort()).toEqual([a.pid, d.pid].sort());
       if (kit.traits.dispatcherLock) {
@@ -106,22 +107,22 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why})`, avail.ok
 
     it('setproctitle importable (Debian python3-setproctitle): the gateway is found by the flock it holds, with its home, profile and argv from the record', async () => {
       const scratch = makeScratch();
-      const root = makeRoot(scratch.dir, 'u', 'argus');
-      const g = await startReadyGateway({ kit, root, profile: 'argus', setproctitle: true });
+      const root = makeRoot(scratch.dir, 'u', ARGUS);
+      const g = await startReadyGateway({ kit, root, profile: ARGUS, setproctitle: true });
       const cmdline = fs.readFileSync(`/proc/${g.pid}/cmdline`, 'utf8').replace(/\0+$/, '');
       if (kit.traits.dispatcherLock) {
         // 306e2d2 retitles the process: cmdline `hermes` (NUL padded), environ blanked.
         expect(cmdline).toBe('hermes');
       } else {
         // v0.15.1 has no process-title code: cmdline stays as launched.
-        expect(cmdline.split('\0')).toEqual(['/usr/bin/python3', kit.hermesBin, '-p', 'argus', 'gateway', 'run']);
+        expect(cmdline.split('\0')).toEqual(['/usr/bin/python3', kit.hermesBin, '-p', ARGUS, 'gateway', 'run']);
       }
       if (kit.traits.dispatcherLock) await waitFor(() => dispatcherHolder(root) === g.pid, 30_000, `PID ${g.pid} to flock the dispatcher lock`);
       const { code, report } = await cli(['orphans', '--json', ...NO_S6, ...homesArgs(g.home)]);
       const p = verdictOf(report, g.pid);
       expect(p.role).toBe('gateway');
       expect(p.hermesHome).toBe(g.home);
-      expect(p.profile).toBe('argus');
+      expect(p.profile).toBe(ARGUS);
       expect(p.verdict).toBe('manual');
       if (kit.traits.dispatcherLock) {
         expect(report.kanban.find((k) => k.db === path.join(root, 'kanban.db'))!.dispatcherLockHolder).toBe(g.pid);
@@ -132,8 +133,8 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why})`, avail.ok
     describe.skipIf(requireOrSkip('s6 (apt-get install -y s6)', hasS6()))('under a real s6 tree', () => {
       it('the incident under s6: the slot (Hermes\u2019s run script), a shell `gateway restart --profile argus` and a shell `gateway run --replace`', async () => {
         const scratch = makeScratch();
-        const root = makeRoot(scratch.dir, 'u', 'argus');
-        const argusHome = profileHome(root, 'argus');
+        const root = makeRoot(scratch.dir, 'u', ARGUS);
+        const argusHome = profileHome(root, ARGUS);
         const tree = await startS6Tree(path.join(scratch.dir, 'service'));
         const slot = await addRealS6Slot(tree, { kit, root, profile: 'default' });
         expect(fs.readFileSync(path.join(slot.dir, 'run'), 'utf8')).toContain(
@@ -141,7 +142,7 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why})`, avail.ok
         );
 
         // `gateway restart --profile argus` from a shell: with no supervisor of argus it becomes argus's gateway.
-        const restart = startRealGateway({ kit, root, args: ['gateway', 'restart', '--profile', 'argus'] });
+        const restart = startRealGateway({ kit, root, args: ['gateway', 'restart', '--profile', ARGUS] });
         await waitRealReady(argusHome, restart.pid, 60_000, restart.logFile);
         // `gateway run --replace` from a shell takes the default home from the slot's gateway.
         const replace = startRealGateway({ kit, root, args: ['gateway', 'run', '--replace'] });

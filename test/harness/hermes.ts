@@ -504,3 +504,12 @@ export function kanbanClaimers(kit: HermesKit, root: string): string[] {
   );
   return JSON.parse(out) as string[];
 }
+
+/**
+ * The incident's profile name, made unique to this test process: Hermes's own `gateway restart
+ * --profile P` (and its stale-gateway sweeps) SIGTERM every process on the machine whose argv says
+ * `-p P` / `--profile P` (hermes_cli/gateway.py:find_gateway_pids matches by substring), so a plain
+ * `argus` would end other suites' gateways on a shared host. The trailing `-t` keeps one name from
+ * being a prefix of another.
+ */
+export const ARGUS = `argus-${process.pid}-t`;
