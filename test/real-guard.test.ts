@@ -24,7 +24,7 @@ import {
   type HermesKit,
   ARGUS,
 } from './harness/hermes.js';
-import { CLI_BIN, REPO_ROOT, childrenOf, isAlive, killAll, readCmdline, startProcess, waitFor } from './harness/processes.js';
+import { CLI_BIN, REPO_ROOT, childrenOf, isAlive, killAll, readCmdline, registerPid, startProcess, waitFor } from './harness/processes.js';
 import { startS6Tree, stopAllS6Trees } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasS6, requireOrSkip } from './harness/skip.js';
@@ -84,6 +84,7 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why}) and a buil
         gw = childrenOf(guard.pid).find((p) => readCmdline(p).includes(kit.hermesBin)) ?? 0;
         return gw !== 0;
       }, 30_000, `the real gateway under guard ${guard.pid}`);
+      registerPid(gw); // ended by killAll() if the test fails before the guard's SIGTERM
       await waitRealReady(root, gw, 60_000);
       guard.signal('SIGTERM');
       const exit = await Promise.race([

@@ -29,7 +29,7 @@ import {
   type HermesKit,
   ARGUS,
 } from './harness/hermes.js';
-import { childrenOf, killAll, readCmdline, startProcess, waitFor } from './harness/processes.js';
+import { childrenOf, killAll, readCmdline, registerPid, startProcess, waitFor } from './harness/processes.js';
 import { startS6Tree, stopAllS6Trees } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 import { hasS6, requireOrSkip } from './harness/skip.js';
@@ -111,6 +111,7 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why})`, avail.ok
         inner = childrenOf(wrapper.pid).find((p) => readCmdline(p).includes(kit.hermesBin)) ?? 0;
         return inner !== 0;
       }, 30_000, `the gateway child of the bash -c wrapper ${wrapper.pid}`);
+      registerPid(inner); // killAll() ends the wrapper by PID; its gateway child would be reparented and live on
       await Promise.all([
         waitRealReady(rootA, a.pid, 60_000, a.logFile),
         waitRealReady(rootB, b.pid, 60_000, b.logFile),
