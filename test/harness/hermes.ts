@@ -507,9 +507,9 @@ export function kanbanClaimers(kit: HermesKit, root: string): string[] {
 
 /**
  * The incident's profile name, made unique to this test process: Hermes's own `gateway restart
- * --profile P` (and its stale-gateway sweeps) SIGTERM every process on the machine whose argv says
- * `-p P` / `--profile P` (hermes_cli/gateway.py:find_gateway_pids matches by substring), so a plain
- * `argus` would end other suites' gateways on a shared host. The trailing `-t` keeps one name from
- * being a prefix of another.
+ * --profile P` (and its stale-gateway sweeps) SIGTERM every process on the machine whose argv holds
+ * the substring `-p P` / `--profile P` (hermes_cli/gateway.py:find_gateway_pids), so on a shared host
+ * another suite's `--profile argus` would end `-p argus-…` gateways, and ours theirs. `x<pid>-argus`
+ * contains no other suite's `-p argus` and no other test process's name.
  */
-export const ARGUS = `argus-${process.pid}-t`;
+export const ARGUS = `x${process.pid}-argus`;
