@@ -5,6 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import type { ClassifyOptions } from '../core/classify.js';
+import { confirmDelayOption } from './numeric-args.js';
 
 /**
  * The report filters of `--home`, `--profile` and `--all-users`: the processes of `uid` only, unless
@@ -49,6 +50,7 @@ export function monitoringOptions<T>(y: Argv<T>) {
       type: 'string',
       describe: "also write the metrics to DIR/hermes_doctor.prom atomically (node_exporter's --collector.textfile.directory)",
     })
+    .option('confirm-delay', confirmDelayOption)
     .option('from', {
       type: 'string',
       describe: 'classify a snapshot file (hermes-doctor snapshot -o FILE) instead of scanning this host; - reads stdin',

@@ -25,6 +25,8 @@ export interface MonitoringArgs {
   from?: string;
   json?: boolean;
   color?: boolean;
+  /** `--confirm-delay`, ms (absent: the context's default, else 5000). */
+  'confirm-delay'?: number;
   home?: string[];
   profile?: string[];
   'all-users'?: boolean;

@@ -43,6 +43,8 @@ function verdictColor(c: ChalkInstance, v: Verdict): (s: string) => string {
       return c.cyan;
     case 'unknown':
       return c.magenta;
+    case 'starting':
+      return c.cyan;
     case 'stray-holder':
       return c.yellow;
     default:
@@ -123,12 +125,13 @@ export function renderTable(raw: Report, opts: TableOptions = {}): string {
   if (report.kanban.length > 0) {
     out.push('', c.bold('Kanban databases'));
     for (const k of report.kanban) {
-      const risk = k.risk === 'rival-writers' ? c.red.bold(k.risk) : k.risk === 'stray-writer' ? c.yellow(k.risk) : c.green(k.risk);
+      const risk = k.risk === 'rival-writers' ? c.red.bold(k.risk) : k.risk === 'stray-writer' ? c.yellow(k.risk) : k.risk === 'unknown' ? c.magenta(k.risk) : c.green(k.risk);
       out.push(`${k.db}  risk: ${risk}`);
       const holders = k.holders.map((h) => `${h.pid} ${h.role}${h.verdict ? `/${h.verdict}` : ''} (${h.mode ?? '?'})`).join(', ');
       out.push(`  holders: ${holders || 'none open right now (gateways open it per tick)'}`);
       out.push(`  dispatcher lock: ${k.dispatcherLockHolder !== null ? `PID ${k.dispatcherLockHolder}` : 'not held'}`);
       out.push(`  writers: ${k.writers.map((w) => `${w.pid} ${w.role}/${w.verdict}`).join(', ') || 'none'}`);
+      if (k.singletonLock) out.push(`  singleton dispatcher lock: ${k.singletonLock.value} (${k.singletonLock.why})`);
       for (const r of k.reasons) out.push(`  - ${r}`);
     }
   }
