@@ -12,18 +12,11 @@ import { renderPrometheus } from '../src/output/prometheus.js';
 import { readSnapshotFile } from '../src/sources/snapshot-file.js';
 import { SNAPSHOTS } from './harness/fixtures.js';
 import { REPO_ROOT } from './harness/processes.js';
+import { rulesFromDocs } from './harness/rules.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 import { hasBinary, requireOrSkip } from './harness/skip.js';
 
 const INSTANCE = { instance: 'droplet:9100', job: 'node' };
-
-/** The ```yaml block of docs/monitoring.md that holds the rule groups. */
-function rulesFromDocs(): string {
-  const md = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'monitoring.md'), 'utf8');
-  const m = /```yaml\n(groups:[\s\S]*?)```/.exec(md);
-  if (!m) throw new Error('docs/monitoring.md has no ```yaml block starting with groups:');
-  return m[1]!;
-}
 
 interface Rule {
   alert: string;
@@ -92,6 +85,28 @@ describe.skipIf(requireOrSkip('promtool (apt-get install prometheus)', hasBinary
     expect(r.status).toBe(0);
   });
 
+  it('the fleet set-up of docs/monitoring.md: promtool check config and amtool check-config accept its prometheus.yml and alertmanager.yml', () => {
+    const dir = makeScratch().dir;
+    const md = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'monitoring.md'), 'utf8');
+    const blocks = [...md.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const prom = blocks.find((b) => b.startsWith('global:'));
+    const am = blocks.find((b) => b.startsWith('route:'));
+    expect(prom && am, 'docs/monitoring.md has a prometheus.yml (global:) and an alertmanager.yml (route:) block').toBeTruthy();
+    fs.writeFileSync(path.join(dir, 'hermes-doctor.rules.yml'), rulesFromDocs());
+    fs.writeFileSync(path.join(dir, 'prometheus.yml'), prom!.replace('/etc/prometheus/hermes-doctor.rules.yml', path.join(dir, 'hermes-doctor.rules.yml')));
+    fs.writeFileSync(path.join(dir, 'alertmanager.yml'), am!);
+    const p = spawnSync('promtool', ['check', 'config', path.join(dir, 'prometheus.yml')], { encoding: 'utf8', timeout: 20_000 });
+    expect(p.stdout + p.stderr).toContain('SUCCESS: 5 rules found');
+    expect(p.status).toBe(0);
+    if (!hasBinary('amtool')) {
+      expect(process.env.CI, 'amtool (apt-get install prometheus-alertmanager) is required on CI').not.toBe('true');
+      return;
+    }
+    const a = spawnSync('amtool', ['check-config', path.join(dir, 'alertmanager.yml')], { encoding: 'utf8', timeout: 20_000 });
+    expect(a.stdout + a.stderr).toContain('SUCCESS');
+    expect(a.status).toBe(0);
+  });
+
   it('promtool test rules: the seed 001 metrics fire RivalWriters at once and OrphanGateway after 15 min; a stale run fires NotRunning', () => {
     const dir = makeScratch().dir;
     const yaml = rulesFromDocs();
@@ -110,10 +125,16 @@ describe.skipIf(requireOrSkip('promtool (apt-get install prometheus)', hasBinary
     const db = '/root/.hermes/kanban.db';
     const rival = alert('HermesKanbanRivalWriters', { __name__: 'hermes_doctor_kanban_risk', db, risk: 'rival-writers', ...INSTANCE }, '1');
     delete (rival.exp_labels as Record<string, string>).__name__;
-    const orphans = [
-      alert('HermesOrphanGateway', { instance: INSTANCE.instance, home: '/root/.hermes', profile: 'default', verdict: 'orphan' }, '1'),
-      alert('HermesOrphanGateway', { instance: INSTANCE.instance, home: '/root/.hermes/profiles/argus', profile: 'argus', verdict: 'orphan' }, '1'),
-    ];
+    const orphans = report.processes
+      .filter((p) => p.verdict === 'orphan' && p.role === 'gateway')
+      .map((p) =>
+        alert(
+          'HermesOrphanGateway',
+          { ...INSTANCE, hostname: report.hostname, home: p.hermesHome!, profile: p.profile!, role: 'gateway', verdict: 'orphan', pid: String(p.pid) },
+          '1',
+        ),
+      );
+    expect(orphans.map((o) => o.exp_labels.home).sort()).toEqual(['/root/.hermes', '/root/.hermes/profiles/argus']);
     const stale = alert('HermesDoctorNotRunning', { ...INSTANCE }, '3000');
     const tests = {
       rule_files: ['rules.yml'],

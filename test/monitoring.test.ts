@@ -14,7 +14,7 @@ import { readSnapshotFile } from '../src/sources/snapshot-file.js';
 import type { Report } from '../src/types.js';
 import { NO_S6, runCli } from './harness/cli.js';
 import { SNAPSHOTS } from './harness/fixtures.js';
-import { killAll, startGateway, waitForGatewayReady, waitForOpen } from './harness/processes.js';
+import { killAll, REPO_ROOT, startGateway, waitForGatewayReady, waitForOpen } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasBinary, hasPython3, isLinux, requireOrSkip } from './harness/skip.js';
 
@@ -57,6 +57,17 @@ describe('Prometheus exposition', () => {
     expect(s.get('hermes_doctor_findings{severity="critical"}')).toBe(1);
     expect(s.get('hermes_doctor_findings{severity="warning"}')).toBe(2);
     expect(s.get('hermes_doctor_exit_code')).toBe(2);
+    // One orphan_info series per process to remove, naming host, home, PID and verdict; the supervised one has none.
+    const r = seed001();
+    const orphans = r.processes.filter((p) => p.verdict === 'orphan');
+    expect(orphans.length).toBe(2);
+    for (const p of orphans) {
+      const key = `hermes_doctor_orphan_info{hostname="${r.hostname}",home="${p.hermesHome}",profile="${p.profile}",role="${p.role}",verdict="orphan",pid="${p.pid}"}`;
+      expect(s.get(key), key).toBe(1);
+    }
+    expect([...s.keys()].filter((k) => k.startsWith('hermes_doctor_orphan_info'))).toHaveLength(2);
+    expect(s.get('hermes_doctor_build_info{version="unknown"}')).toBe(1);
+    expect(samples(renderPrometheus(seed001(), { version: '1.2.3' })).get('hermes_doctor_build_info{version="1.2.3"}')).toBe(1);
     expect(s.get('hermes_doctor_scan_duration_seconds')).toBe(0.048);
     expect(s.get('hermes_doctor_last_run_timestamp_seconds')).toBe(1_780_000_000.123);
     // orphans_killed only when a kill step reported it, never a made-up 0.
@@ -181,5 +192,8 @@ describe.skipIf(requireOrSkip('Linux /proc and python3', isLinux() && hasPython3
     const s = samples(fs.readFileSync(path.join(prom, TEXTFILE_NAME), 'utf8'));
     expect(s.get(`hermes_doctor_gateways{home="${home}",profile="argus",verdict="duplicate"}`)).toBe(1);
     expect(s.get('hermes_doctor_exit_code')).toBe(r.code);
+    expect(s.get(`hermes_doctor_orphan_info{hostname="${report.hostname}",home="${home}",profile="argus",role="gateway",verdict="duplicate",pid="${second.pid}"}`)).toBe(1);
+    const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(s.get(`hermes_doctor_build_info{version="${version}"}`)).toBe(1);
   });
 });

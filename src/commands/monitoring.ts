@@ -11,6 +11,7 @@ import { colorWanted, renderTable } from '../output/table.js';
 import { writeTextfile } from '../output/textfile.js';
 import { readSnapshotFile } from '../sources/snapshot-file.js';
 import { ExitCode, type Report } from '../types.js';
+import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
 import { reportFilters } from './monitoring-args.js';
 
@@ -53,7 +54,7 @@ export function classifyFromFile(args: MonitoringArgs & { from: string }): Repor
  */
 export function emitReport(report: Report, args: MonitoringArgs, ctx: CommandContext, orphansKilled?: number | null): number {
   let code: number = report.summary.exitCode;
-  const metrics = () => renderPrometheus(report, { orphansKilled: orphansKilled ?? null });
+  const metrics = () => renderPrometheus(report, { orphansKilled: orphansKilled ?? null, version: packageVersion() });
   if (args['textfile-dir']) {
     try {
       writeTextfile(args['textfile-dir'], metrics());

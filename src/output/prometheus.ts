@@ -8,9 +8,12 @@
  * live in Prometheus (docs/monitoring.md).
  *
  * Metrics (all prefixed `hermes_doctor_`):
+ * - `build_info{version}`: always 1, the hermes-doctor version that wrote the metrics;
  * - `gateways{home,profile,verdict}`: gateway processes by HERMES_HOME, profile and verdict
  *   (`home=""` / `profile=""` when unknown);
  * - `processes{role,verdict}`: every Hermes process of the report;
+ * - `orphan_info{hostname,home,profile,role,verdict,pid}`: always 1, one series per process an operator
+ *   must remove (verdicts orphan, duplicate, ghost, orphaned-worker), so an alert can name the PID;
  * - `kanban_writers{db}`, `kanban_holders{db}`: processes that may write / have open each kanban.db;
  * - `kanban_risk{db,risk}`: 1 for the DB's risk (`ok`, `stray-writer`, `rival-writers`, `unknown`), 0 for the others;
  * - `findings{severity}`: findings by severity (critical, unknown, warning, info);
@@ -32,7 +35,12 @@ export interface PrometheusOptions {
    * its outcome; undefined or null leaves the metric out (never a made-up 0).
    */
   orphansKilled?: number | null;
+  /** Version of hermes-doctor for `build_info` (default "unknown"; the CLI passes its package version). */
+  version?: string;
 }
+
+/** Verdicts that get a per-process `orphan_info` series: the ones an operator has to remove. */
+export const ORPHAN_INFO_VERDICTS: readonly string[] = ['orphan', 'duplicate', 'ghost', 'orphaned-worker'];
 
 /**
  * Escapes a label value: control characters other than the line feed shown as text first (`\x1b`, see
@@ -90,6 +98,7 @@ export function renderPrometheus(raw: Report, opts: PrometheusOptions = {}): str
   // Labels carry host paths and profile names: masked like every other output.
   const report = redact(raw);
   const e = new Exposition();
+  e.metric('build_info', 'Version of hermes-doctor that wrote these metrics; always 1.', [{ labels: { version: opts.version ?? 'unknown' }, value: 1 }]);
   const gw = countBy(
     report.processes.filter((p) => p.role === 'gateway'),
     (p) => [p.hermesHome ?? '', p.profile ?? '', p.verdict],
@@ -108,6 +117,17 @@ export function renderPrometheus(raw: Report, opts: PrometheusOptions = {}): str
     [...procs.values()]
       .sort((a, b) => a.labels.join('\0').localeCompare(b.labels.join('\0')))
       .map((g) => ({ labels: { role: g.labels[0]!, verdict: g.labels[1]! }, value: g.n })),
+  );
+  e.metric(
+    'orphan_info',
+    'One series per process to remove (orphan, duplicate, ghost, orphaned-worker), value 1; labels name host, home, PID and verdict.',
+    report.processes
+      .filter((p) => ORPHAN_INFO_VERDICTS.includes(p.verdict))
+      .sort((a, b) => a.pid - b.pid)
+      .map((p) => ({
+        labels: { hostname: report.hostname, home: p.hermesHome ?? '', profile: p.profile ?? '', role: p.role, verdict: p.verdict, pid: String(p.pid) },
+        value: 1,
+      })),
   );
   const dbs = [...report.kanban].sort((a, b) => a.db.localeCompare(b.db));
   e.metric('kanban_writers', 'Gateways and dispatchers that may write each kanban database (last run).', dbs.map((k) => ({ labels: { db: k.db }, value: k.writers.length })));
