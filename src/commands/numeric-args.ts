@@ -82,10 +82,10 @@ export const timeoutOption = {
   describe: `timeout of each external command (systemctl, s6-svstat), ms, ${TIMEOUT_RANGE.min}–${TIMEOUT_RANGE.max}`,
 } as const;
 
-/** No default in yargs: an absent flag leaves the choice to the context (tests) or the documented 5000 ms. */
+/** No default in yargs: an absent flag leaves the choice to the context (tests) or the documented 3500 ms. */
 export const confirmDelayOption = {
   type: 'string',
-  defaultDescription: '5000',
+  defaultDescription: '3500',
   coerce: (v: unknown) => parseIntFlag('--confirm-delay', v, CONFIRM_DELAY_RANGE),
   describe: `--quiet, --kill and the Prometheus outputs confirm a problem by scanning again after this many ms (${CONFIRM_DELAY_RANGE.min}–${CONFIRM_DELAY_RANGE.max}; 0: no second look)`,
 } as const;

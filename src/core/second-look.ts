@@ -9,8 +9,13 @@ import type { Finding, Report } from '../types.js';
 import type { KillPlan, KillRefusal, KillTarget } from './kill-plan.js';
 import { maskArgv, maskShapes } from './mask.js';
 
-/** Default delay between the two looks, ms (`--confirm-delay`). Longer than s6's takeover (about 3 s, up to 5 s under load). */
-export const DEFAULT_CONFIRM_DELAY_MS = 5000;
+/**
+ * Default delay between the two looks, ms (`--confirm-delay`): s6's own `--replace` ends a shell gateway
+ * about 3 s after the slot's gateway starts (real-gateway.md: SIGTERM 3.1 s after exec, gone 0.3 s later,
+ * under strace); a gateway's own start-up is covered by the `starting` verdict. Kept below a 5 s timer
+ * period so a scheduled run still ends before the next one starts.
+ */
+export const DEFAULT_CONFIRM_DELAY_MS = 3500;
 
 /** Findings that count as a problem to confirm (what sets a non-zero exit code). */
 function isProblem(f: Finding): boolean {
