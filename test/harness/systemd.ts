@@ -717,7 +717,33 @@ class NsImpl implements SystemdNs {
     if (r.code !== 0 || !Number.isInteger(pid) || pid <= 0) {
       throw new Error(`launchOrphan failed (${r.code}): ${r.stdout}${r.stderr}`);
     }
+    // $! names bash's fork, which still has to exec setsid and then argv[0]: until both execs are
+    // done its /proc entry shows bash or setsid, and systemctl status, a scan or a kill would see that.
+    await this.waitExecd(pid, argv);
     return pid;
+  }
+
+  /** Waits (≤ 10 s) until inner PID `pid` runs `argv` (its cmdline, or an exe other than bash/setsid). */
+  private async waitExecd(pid: number, argv: string[]): Promise<void> {
+    const want = argv.join('\0');
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const outer = this.innerToOuterPid(pid);
+      if (outer === null) return; // already gone (it exists from the fork on): nothing to wait for
+      {
+        let cmdline = '';
+        let exe = '';
+        try {
+          cmdline = fs.readFileSync(`/proc/${outer}/cmdline`, 'utf8').replace(/\0$/, '');
+          exe = path.basename(fs.readlinkSync(`/proc/${outer}/exe`));
+        } catch {
+          /* exiting, or between execs */
+        }
+        if (cmdline === want || (exe !== '' && exe !== 'bash' && exe !== 'setsid')) return;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out after 10000 ms waiting for inner PID ${pid} to exec ${argv.join(' ')}`);
+      await sleep(20);
+    }
   }
 
   innerToOuterPid(innerPid: number): number | null {
