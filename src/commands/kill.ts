@@ -129,7 +129,8 @@ export async function runKill(args: OrphansArgs & KillArgs, ctx: CommandContext 
   }
   const uid = process.getuid ? process.getuid() : 0;
   const tty = ctx.tty ?? !!(process.stdin.isTTY && process.stderr.isTTY);
-  const machine = args.json || args.format === 'json' || args.format === 'prometheus';
+  // Formats a program reads: the action lines would break them (kill progress goes to stderr anyway).
+  const machine = args.json || !!args.plain || (args.format !== undefined && args.format !== 'table');
 
   const { snap, report } = await scanWithSnapshot(args, ctx);
   const plan = planKill(report, snap, { ...(pids ? { pids } : {}), includeWorkers: !!args['include-workers'], uid });
