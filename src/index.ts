@@ -19,6 +19,8 @@ export { renderTable, formatAge } from './output/table.js';
 export { renderJson } from './output/json.js';
 // Periodic checks and fleet monitoring (issue 6).
 export { renderPrometheus, type PrometheusOptions } from './output/prometheus.js';
+export { renderNagios, NAGIOS_STATUS } from './output/nagios.js';
+export { renderPlain, PLAIN_FIELDS } from './output/plain.js';
 export { writeFileAtomic, writeTextfile, TEXTFILE_NAME } from './output/textfile.js';
 export { maskSnapshot, renderSnapshot } from './output/snapshot.js';
 export { maskArgv, maskArgvDetailed, maskText, maskShapes, isSecretFlag, isSecretName, MASK, type MaskedArgv } from './core/mask.js';

@@ -320,6 +320,28 @@ export interface HostSnapshot {
   notes: ScanNote[];
   /** macOS/Windows: who holds the port a web-UI-managed gateway was given (`GATEWAY_PORT`), from find-process. */
   portHolders?: PortHolder[];
+  /** Hermes sources found for the scan's gateways, and whether each has the singleton dispatcher lock (sources/hermes-source.ts). Absent in older snapshots. */
+  hermesSources?: HermesSource[];
+  /** Kanban roots in sight and whether their `kanban/.dispatcher.lock` exists. Absent in older snapshots. */
+  kanbanRoots?: KanbanRootRecord[];
+}
+
+/** A Hermes source folder (the one holding `hermes_cli/`) that gateways of the scan run. */
+export interface HermesSource {
+  dir: string;
+  /** Whether its gateway code takes `<root>/kanban/.dispatcher.lock` (306e2d2: yes; v0.15.1: no). */
+  singletonDispatcherLock: boolean;
+  /** The file that says so (`gateway/kanban_watchers.py` or `gateway/run.py`). */
+  file: string;
+  /** PIDs of the gateways found running it. */
+  pids: number[];
+}
+
+/** What the scan saw of one kanban root's lock files. */
+export interface KanbanRootRecord {
+  root: string;
+  /** Whether `<root>/kanban/.dispatcher.lock` exists (306e2d2 creates it when a gateway's dispatcher starts). */
+  dispatcherLockExists: boolean;
 }
 
 /** The holder of a port named in a gateway's environment (find-process `port` lookup). */
@@ -356,6 +378,7 @@ export type Verdict =
   | 'ghost'
   | 'orphaned-worker'
   | 'stray-holder'
+  | 'starting'
   | 'unknown';
 
 /** Who supervises a process, when something does. */
@@ -400,7 +423,18 @@ export interface ProcessVerdict {
 }
 
 /** Kanban risk for one DB. */
-export type KanbanRisk = 'ok' | 'stray-writer' | 'rival-writers';
+/** Kanban risk for one DB; `unknown` when no evidence tells whether a rogue gateway dispatches on it. */
+export type KanbanRisk = 'ok' | 'stray-writer' | 'rival-writers' | 'unknown';
+
+/** Why one gateway (or `kanban daemon`) is, is not, or may be a dispatcher of a DB's root. */
+export interface DispatcherEvidence {
+  pid: number;
+  role: Role;
+  verdict: Verdict;
+  dispatches: 'yes' | 'no' | 'unknown';
+  /** The evidence, in words (a flock, an fd, the Hermes source, the absence of `.dispatcher.lock`). */
+  why: string;
+}
 
 export interface KanbanHolder {
   pid: number;
@@ -421,6 +455,12 @@ export interface KanbanReport {
   writers: { pid: number; verdict: Verdict; role: Role }[];
   risk: KanbanRisk;
   reasons: string[];
+  /** PID holding `<root>/kanban.db.dispatch.lock` (306e2d2, during a tick), or null. Additive. */
+  dispatchLockHolder?: number | null;
+  /** Whether the root's Hermes has the singleton dispatcher lock, and from what. Additive. */
+  singletonLock?: { value: 'yes' | 'no' | 'unknown'; why: string };
+  /** Per gateway of the root: does it dispatch, and from what evidence. Additive. */
+  dispatchers?: DispatcherEvidence[];
 }
 
 /** critical → exit 2, unknown → exit 3 (could not decide), warning → exit 1, info → no effect. */
@@ -503,6 +543,12 @@ export interface Report {
   units?: UnitState[];
   /** Only after `--kill` (issue 5): one entry per target or refusal; the rest of the report is the rescan after acting. */
   actions?: KillAction[];
+  /**
+   * After a second look (`--quiet`, `--kill`, Prometheus outputs; `--confirm-delay`): the delay, when the
+   * first look was taken and its exit code, and how many of its problems resolved themselves (they are
+   * the `RESOLVED` info findings). The rest of the report is the second look. Additive in v1.
+   */
+  confirmation?: { delayMs: number; firstTakenAt: string; firstExitCode: ExitCodeValue; resolved: number };
 }
 
 /** One supervisor unit in the report (issue 4): what `systemctl show` said and what it holds. */

@@ -9,32 +9,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { shellCommand } from '../src/core/shell-quote.js';
-import type { KillAction, Report } from '../src/types.js';
-import { assertOrphansV1 } from './contract.js';
-import { NO_S6, homesArgs, runCli, type CliRun as CliOutput } from './harness/cli.js';
+import type { Report } from '../src/types.js';
+import { NO_S6, homesArgs, runCli } from './harness/cli.js';
+import { actionFor as action, cliReport as cli, ownerAndDuplicate } from './harness/kill-cli.js';
 import { SNAPSHOTS } from './harness/fixtures.js';
 import { CLI_BIN, REPO_ROOT, holdsFlock, isAlive, killAll, readJson, readStartTicks, startGateway, startProcess, waitFor, waitForGatewayReady, waitForOpen } from './harness/processes.js';
 import { addGatewaySlot, slotPid, startS6Tree, stopAllS6Trees } from './harness/s6.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasBinary, hasPython3, hasS6, isLinux, requireOrSkip } from './harness/skip.js';
 
-interface CliRun extends CliOutput {
-  report: Report | null;
-}
 
-/** The real CLI in-process, no TTY; every --json document is checked against the schema. */
-async function cli(args: string[]): Promise<CliRun> {
-  const { code, out, err } = await runCli(args, { tty: false });
-  const report = args.includes('--json') && out.trim().startsWith('{') ? (JSON.parse(out) as Report) : null;
-  if (report) assertOrphansV1(report);
-  return { code, out, err, report };
-}
 
-const action = (r: CliRun, pid: number): KillAction => {
-  const a = r.report?.actions?.find((x) => x.pid === pid);
-  if (!a) throw new Error(`no action for PID ${pid}: ${r.out}${r.err}`);
-  return a;
-};
 
 /** Splits a POSIX sh command line of plain and single-quoted words (what src/core/shell-quote.ts prints). */
 function shWords(line: string): string[] {
@@ -50,16 +35,6 @@ function shWords(line: string): string[] {
   return words;
 }
 
-/** Owner gateway for `root` plus a duplicate that keeps running without the lock. */
-async function ownerAndDuplicate(env: Record<string, string> = {}) {
-  const scratch = makeScratch();
-  const root = scratch.root();
-  const owner = startGateway({ root });
-  await waitForGatewayReady(root, owner.pid);
-  const dup = startGateway({ root, env: { STANDIN_STAY_ON_LOCK_BUSY: '1', ...env } });
-  await waitForOpen(dup.pid, 'kanban.db-wal', 8000, 'duplicate to open kanban.db');
-  return { scratch, root, owner, dup };
-}
 
 const ready = isLinux() && hasPython3();
 

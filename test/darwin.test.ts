@@ -185,9 +185,14 @@ describe('macOS scans (recorded outputs)', () => {
     expect(verdictOf(r, 330).verdict).toBe('ghost');
     expect(verdictOf(r, 330).reasons.join(' ')).toContain('web UI parent is gone');
     expect(r.findings.find((f) => f.pid === 330)!.code).toBe('GHOST_GATEWAY');
-    // The ghost still dispatches on the shared root's kanban.db beside the Desktop's gateway.
-    expect(r.kanban.find((k) => k.db === `${ROOT}/kanban.db`)!.risk).toBe('rival-writers');
-    expect(code).toBe(2);
+    // The ghost may still dispatch on the shared root's kanban.db beside the Desktop's gateway, but
+    // nothing recorded shows it (no fd on kanban.db, no dispatcher lock, no Hermes source): unknown, exit 3.
+    const k = r.kanban.find((x) => x.db === `${ROOT}/kanban.db`)!;
+    expect(k.risk).toBe('unknown');
+    expect(k.dispatchers!.find((d) => d.pid === 330)).toMatchObject({ dispatches: 'unknown' });
+    expect(r.findings.find((f) => f.code === 'KANBAN_RISK_UNKNOWN')!.message).toContain('PID 330 (ghost gateway)');
+    expect(r.findings.some((f) => f.code === 'RIVAL_WRITERS')).toBe(false);
+    expect(code).toBe(3);
   });
 });
 

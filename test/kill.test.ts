@@ -21,7 +21,8 @@ import { recordedRunner } from '../src/sources/runner.js';
 import { cimArgs } from '../src/sources/win32/cim.js';
 import type { KillAction, Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
-import { NO_S6, homesArgs, runCli, type CliRun as CliOutput } from './harness/cli.js';
+import { NO_S6, homesArgs } from './harness/cli.js';
+import { actionFor as action, auditLines, cliReport as cli, ownerAndDuplicate } from './harness/kill-cli.js';
 import { recordedResult } from './harness/fixtures.js';
 import {
   CLI_BIN as CLI,
@@ -46,36 +47,9 @@ import { hasBinary, hasPython3, hasS6, isLinux, isRoot, requireOrSkip } from './
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
 import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 
-interface CliRun extends CliOutput {
-  report: Report | null;
-}
 
-/** Runs the real CLI in-process (no TTY unless told); validates every --json document against the schema. */
-async function cli(args: string[], extra: { tty?: boolean; confirm?: (q: string) => Promise<boolean> } = {}): Promise<CliRun> {
-  const { code, out, err } = await runCli(args, { tty: false, ...extra });
-  const report = args.includes('--json') && out.trim().startsWith('{') ? (JSON.parse(out) as Report) : null;
-  if (report) assertOrphansV1(report);
-  return { code, out, err, report };
-}
 
-const action = (r: CliRun, pid: number): KillAction => {
-  const a = r.report?.actions?.find((x) => x.pid === pid);
-  if (!a) throw new Error(`no action for PID ${pid}: ${r.out}${r.err}`);
-  return a;
-};
-const auditLines = (root: string) =>
-  fs.readFileSync(path.join(root, 'logs', 'hermes-doctor.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
-/** Owner gateway for `root` plus a duplicate (no supervisor: the duplicate is the target). */
-async function ownerAndDuplicate(env: Record<string, string> = {}) {
-  const scratch = makeScratch();
-  const root = scratch.root();
-  const owner = startGateway({ root });
-  await waitForGatewayReady(root, owner.pid);
-  const dup = startGateway({ root, env: { STANDIN_STAY_ON_LOCK_BUSY: '1', ...env } });
-  await waitForOpen(dup.pid, 'kanban.db-wal', 8000, 'duplicate to open kanban.db');
-  return { root, owner, dup };
-}
 
 const ready = isLinux() && hasPython3();
 

@@ -9,6 +9,8 @@
  */
 import readline from 'node:readline';
 import { type KillPlan, planKill } from '../core/kill-plan.js';
+import { confirmedPlan, resolvedFindings } from '../core/second-look.js';
+import { confirmDelayOf } from './confirm.js';
 import { maskArgv } from '../core/mask.js';
 import { renderJson } from '../output/json.js';
 import { textModel } from '../output/redact.js';
@@ -129,10 +131,12 @@ export async function runKill(args: OrphansArgs & KillArgs, ctx: CommandContext 
   }
   const uid = process.getuid ? process.getuid() : 0;
   const tty = ctx.tty ?? !!(process.stdin.isTTY && process.stderr.isTTY);
-  const machine = args.json || args.format === 'json' || args.format === 'prometheus';
+  // Formats a program reads: the action lines would break them (kill progress goes to stderr anyway).
+  const machine = args.json || !!args.plain || (args.format !== undefined && args.format !== 'table');
 
-  const { snap, report } = await scanWithSnapshot(args, ctx);
-  const plan = planKill(report, snap, { ...(pids ? { pids } : {}), includeWorkers: !!args['include-workers'], uid });
+  let { snap, report } = await scanWithSnapshot(args, ctx);
+  const planOpts = { ...(pids ? { pids } : {}), includeWorkers: !!args['include-workers'], uid };
+  let plan = planKill(report, snap, planOpts);
 
   const finish = (r: Report, actions: KillAction[], killed: number | null): number => {
     r.actions = actions;
@@ -160,6 +164,22 @@ export async function runKill(args: OrphansArgs & KillArgs, ctx: CommandContext 
     ctx.stderr('hermes-doctor: --kill needs --yes when not run on a terminal (cron and timers pass --yes); nothing was signalled\n');
     return ExitCode.UNKNOWN;
   }
+  // The second look: a target must still be one a few seconds later (start-up, a supervisor's own --replace).
+  const delayMs = confirmDelayOf(args, ctx.confirmDelayMs);
+  let resolved: ReturnType<typeof resolvedFindings> = [];
+  let firstLook: Report | null = null;
+  if (plan.targets.length > 0 && delayMs > 0) {
+    await (ctx.confirmWait ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(delayMs);
+    const second = await scanWithSnapshot(args, ctx);
+    plan = confirmedPlan(plan, planKill(second.report, second.snap, planOpts), delayMs);
+    resolved = resolvedFindings(report, second.report, delayMs);
+    firstLook = report;
+    ({ snap, report } = second);
+  }
+  const confirmed = (r: Report): Report =>
+    firstLook
+      ? { ...r, findings: [...r.findings, ...resolved], confirmation: { delayMs, firstTakenAt: firstLook.takenAt, firstExitCode: firstLook.summary.exitCode, resolved: resolved.length } }
+      : r;
   if (!args.yes && plan.targets.length > 0) {
     ctx.stderr(renderPlan(plan));
     const ok = await (ctx.confirm ?? askOnTty)(`Send SIGTERM (then SIGKILL after ${grace} s) to ${plan.targets.length} process(es)? [y/N] `);
@@ -191,5 +211,5 @@ export async function runKill(args: OrphansArgs & KillArgs, ctx: CommandContext 
     process.off('SIGINT', onSigint);
   }
   const after = plan.targets.length > 0 ? (await scanWithSnapshot(args, ctx)).report : report;
-  return finish(after, actions, killedCount(actions));
+  return finish(confirmed(after), actions, killedCount(actions));
 }

@@ -5,6 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import type { ClassifyOptions } from '../core/classify.js';
+import { confirmDelayOption } from './numeric-args.js';
 
 /**
  * The report filters of `--home`, `--profile` and `--all-users`: the processes of `uid` only, unless
@@ -22,16 +23,17 @@ export function reportFilters(args: { home?: string[]; profile?: string[]; 'all-
 export interface MonitoringSwitches {
   quiet?: boolean;
   format?: string;
+  plain?: boolean;
   'textfile-dir'?: string;
   from?: string;
 }
 
 /** True when the run needs the monitoring module (any monitoring option set). */
 export function usesMonitoring(args: MonitoringSwitches): boolean {
-  return !!(args.quiet || args.format || args['textfile-dir'] || args.from);
+  return !!(args.quiet || args.format || args.plain || args['textfile-dir'] || args.from);
 }
 
-/** Adds --quiet, --format, --textfile-dir and --from to a command. */
+/** Adds --quiet, --format, --plain, --textfile-dir and --from to a command. */
 export function monitoringOptions<T>(y: Argv<T>) {
   return y
     .option('quiet', {
@@ -41,14 +43,20 @@ export function monitoringOptions<T>(y: Argv<T>) {
     })
     .option('format', {
       type: 'string',
-      choices: ['table', 'json', 'prometheus'] as const,
-      describe: 'output format (--json is --format json); prometheus: text exposition format',
+      choices: ['table', 'json', 'prometheus', 'nagios', 'plain'] as const,
+      describe:
+        'output format (--json is --format json): prometheus: text exposition format; nagios: plugin output (status and summary | perfdata); plain: --plain',
       defaultDescription: 'table',
+    })
+    .option('plain', {
+      type: 'boolean',
+      describe: 'one tab-separated line per process, no header, no box drawing, no colour (like systemctl --plain --no-legend); same as --format plain',
     })
     .option('textfile-dir', {
       type: 'string',
       describe: "also write the metrics to DIR/hermes_doctor.prom atomically (node_exporter's --collector.textfile.directory)",
     })
+    .option('confirm-delay', confirmDelayOption)
     .option('from', {
       type: 'string',
       describe: 'classify a snapshot file (hermes-doctor snapshot -o FILE) instead of scanning this host; - reads stdin',

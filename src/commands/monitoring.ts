@@ -6,6 +6,8 @@
  */
 import { classify } from '../core/classify.js';
 import { renderJson } from '../output/json.js';
+import { renderNagios } from '../output/nagios.js';
+import { renderPlain } from '../output/plain.js';
 import { renderPrometheus } from '../output/prometheus.js';
 import { colorWanted, renderTable } from '../output/table.js';
 import { writeTextfile } from '../output/textfile.js';
@@ -16,16 +18,19 @@ import type { CommandContext } from './context.js';
 import { reportFilters } from './monitoring-args.js';
 
 /** Output formats of `orphans`. */
-export type OutputFormat = 'table' | 'json' | 'prometheus';
+export type OutputFormat = 'table' | 'json' | 'prometheus' | 'nagios' | 'plain';
 
 /** The monitoring options, as yargs parses them. */
 export interface MonitoringArgs {
   quiet?: boolean;
   format?: OutputFormat;
+  plain?: boolean;
   'textfile-dir'?: string;
   from?: string;
   json?: boolean;
   color?: boolean;
+  /** `--confirm-delay`, ms (absent: the context's default, else 5000). */
+  'confirm-delay'?: number;
   home?: string[];
   profile?: string[];
   'all-users'?: boolean;
@@ -52,6 +57,10 @@ export function classifyFromFile(args: MonitoringArgs & { from: string }): Repor
  */
 export function emitReport(report: Report, args: MonitoringArgs, ctx: CommandContext, orphansKilled?: number | null): number {
   let code: number = report.summary.exitCode;
+  if (args.plain && args.format && args.format !== 'plain') {
+    ctx.stderr(`hermes-doctor: --plain is --format plain; it cannot be combined with --format ${args.format}\n`);
+    return ExitCode.UNKNOWN;
+  }
   const metrics = () => renderPrometheus(report, { orphansKilled: orphansKilled ?? null, version: packageVersion() });
   if (args['textfile-dir']) {
     try {
@@ -62,9 +71,11 @@ export function emitReport(report: Report, args: MonitoringArgs, ctx: CommandCon
     }
   }
   if (args.quiet && report.summary.exitCode === ExitCode.OK) return code;
-  const format: OutputFormat = args.format ?? (args.json ? 'json' : 'table');
+  const format: OutputFormat = args.format ?? (args.plain ? 'plain' : args.json ? 'json' : 'table');
   if (format === 'json') ctx.stdout(renderJson(report));
   else if (format === 'prometheus') ctx.stdout(metrics());
+  else if (format === 'nagios') ctx.stdout(renderNagios(report));
+  else if (format === 'plain') ctx.stdout(renderPlain(report, args.from ? Date.parse(report.takenAt) : Date.now()));
   else {
     // A snapshot's ages are relative to when it was taken, not to now.
     const nowMs = args.from ? Date.parse(report.takenAt) : NaN;

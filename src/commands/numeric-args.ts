@@ -9,6 +9,7 @@
  * - `--deadline MS` 100–3600000: the whole scan, ms
  * - `--grace S`     0–3600: seconds between SIGTERM and SIGKILL, to the millisecond (`0.5`)
  * - `--pid N`       1–4194304 (Linux's PID_MAX_LIMIT; 4294967295 on Windows, whose PIDs are DWORDs)
+ * - `--confirm-delay MS` 0–60000: the second look of --quiet, --kill and the Prometheus outputs (0: none)
  */
 
 /** Range of an integer flag. */
@@ -27,6 +28,8 @@ export const DEADLINE_RANGE: IntRange = { min: 100, max: 3_600_000, unit: 'ms' }
 export const DEFAULT_DEADLINE_MS = 30_000;
 /** `--grace`: seconds (decimals to the ms allowed). */
 export const GRACE_RANGE: IntRange = { min: 0, max: 3600, unit: 's' };
+/** `--confirm-delay`: ms between the first and the second look (0 turns it off). */
+export const CONFIRM_DELAY_RANGE: IntRange = { min: 0, max: 60_000, unit: 'ms' };
 /** `--pid`: Linux's PID_MAX_LIMIT (2^22); Windows PIDs are 32-bit. */
 export const PID_RANGE: IntRange = { min: 1, max: process.platform === 'win32' ? 4_294_967_295 : 4_194_304 };
 
@@ -77,6 +80,14 @@ export const timeoutOption = {
   defaultDescription: '3000',
   coerce: (v: unknown) => parseIntFlag('--timeout', v, TIMEOUT_RANGE),
   describe: `timeout of each external command (systemctl, s6-svstat), ms, ${TIMEOUT_RANGE.min}–${TIMEOUT_RANGE.max}`,
+} as const;
+
+/** No default in yargs: an absent flag leaves the choice to the context (tests) or the documented 3500 ms. */
+export const confirmDelayOption = {
+  type: 'string',
+  defaultDescription: '3500',
+  coerce: (v: unknown) => parseIntFlag('--confirm-delay', v, CONFIRM_DELAY_RANGE),
+  describe: `--quiet, --kill and the Prometheus outputs confirm a problem by scanning again after this many ms (${CONFIRM_DELAY_RANGE.min}–${CONFIRM_DELAY_RANGE.max}; 0: no second look)`,
 } as const;
 
 export const deadlineOption = {

@@ -113,8 +113,13 @@ export async function runOrphans(args: OrphansArgs & KillArgs, ctx: CommandConte
   // Issue 6: --from FILE classifies a snapshot offline; --quiet/--format/--textfile-dir shape the output.
   // Issue 8: the monitoring and table modules (chalk, cli-table3) are loaded only when used.
   const monitoring = usesMonitoring(args) ? await import('./monitoring.js') : null;
-  const report = args.from && monitoring ? monitoring.classifyFromFile({ ...args, from: args.from }) : await scanAndClassify(args, ctx);
-  if (monitoring) return monitoring.emitReport(report, args, ctx);
+  let report = args.from && monitoring ? monitoring.classifyFromFile({ ...args, from: args.from }) : await scanAndClassify(args, ctx);
+  if (monitoring) {
+    // --quiet and the Prometheus outputs alert: a problem is confirmed by a second look first.
+    const { confirmDelayOf, confirmReport, confirmsProblems } = await import('./confirm.js');
+    if (confirmsProblems(args)) report = await confirmReport(report, () => scanAndClassify(args, ctx), confirmDelayOf(args, ctx.confirmDelayMs), ctx.confirmWait);
+    return monitoring.emitReport(report, args, ctx);
+  }
   if (args.json) ctx.stdout(renderJson(report));
   else {
     const { colorWanted, renderTable } = await import('../output/table.js');

@@ -25,14 +25,31 @@ import type {
   Verdict,
 } from '../types.js';
 import { ExitCode } from '../types.js';
-import { type Identity, identify, identifyContext } from './identify.js';
+import { type Identity, identify, identifyContext, recordNames } from './identify.js';
+import { type DispatcherInput, type RootEvidence, dispatchEvidence, dispatchRisk } from './kanban-risk.js';
 import { killRemedy, remedyScope } from './remedy.js';
 import { shellCommand } from './shell-quote.js';
-import { FILES, cleanPath, defaultKanbanDb, dispatcherLockPath, isKanbanDataFile, kanbanDbOfFile, profileOfHome, rootOfHome } from './paths.js';
+import { FILES, cleanPath, defaultKanbanDb, dispatcherLockPath, isFileOfInterest, isKanbanDataFile, kanbanDbOfFile, profileOfHome, rootOfHome } from './paths.js';
 import { type HomeSupervisor, abandonedBy, supervisorOf, supervisorsByHome, systemdCgroupPaths, unitStates, workerScope } from './supervision.js';
+
+/**
+ * Start-up window of a gateway, ms: a gateway younger than this that holds no lock and no Hermes file
+ * yet is `starting`, not judged. A real gateway runs 1–7 s with its final argv before it takes
+ * gateway.lock (1.4–1.6 s measured idle, up to 8.8 s under strace; real-gateway.md, M-poll and M-strace).
+ */
+export const STARTUP_WINDOW_MS = 15_000;
+
+/** Age of a process at the snapshot, ms, from takenAt and its start time; null when either is unknown. Pure: no clock. */
+function ageAt(takenAt: string, rec: ProcessRecord): number | null {
+  if (!rec.startTime) return null;
+  const a = Date.parse(takenAt) - Date.parse(rec.startTime);
+  return Number.isFinite(a) ? Math.max(0, a) : null;
+}
 
 /** Filters of a report; classification always uses the whole snapshot. */
 export interface ClassifyOptions {
+  /** Start-up window, ms (default {@link STARTUP_WINDOW_MS}); 0 judges every gateway at once. */
+  startupWindowMs?: number;
   /** Keep only processes of these HERMES_HOMEs (`--home`). */
   homes?: string[];
   /** Keep only processes of these profiles (`--profile`). */
@@ -118,6 +135,8 @@ function describeOutside(rec: ProcessRecord, sups: HomeSupervisor[]): string {
  */
 export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report {
   const byPid = new Map(snap.processes.map((p) => [p.pid, p]));
+  const ageMs = (rec: ProcessRecord) => ageAt(snap.takenAt, rec);
+  const startupWindowMs = opts.startupWindowMs ?? STARTUP_WINDOW_MS;
   // One remedy per PID, wherever the report offers one (./remedy.ts): never a bare kill.
   const scope = remedyScope(snap, opts.homes ?? []);
   const termCommand = (pid: number) => killRemedy([pid], scope);
@@ -244,6 +263,21 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     if (holders.includes(s.rec.pid)) s.reasons.push(`holds the flock on ${lockFile}`);
   }
 
+  // A gateway in its start-up window is not judged yet: an orphan or duplicate verdict there would make
+  // a timer alert or kill a gateway that is about to take its lock, or to be ended by its supervisor's
+  // own --replace. Only when its fd table was read and shows no Hermes file, and no record names it.
+  for (const s of subjects) {
+    if (s.role !== 'gateway' || (s.verdict !== 'orphan' && s.verdict !== 'duplicate')) continue;
+    const age = ageMs(s.rec);
+    const hr = s.id.hermesHome ? homeRec.get(s.id.hermesHome) : undefined;
+    if (age === null || age >= startupWindowMs || s.id.holdsLockOf !== null || s.rec.visibility.fd !== 'ok') continue;
+    if (s.rec.handles.some((h) => isFileOfInterest(h.path)) || (hr && (recordNames(hr.pidFile, s.rec) || recordNames(hr.lockFile, s.rec)))) continue;
+    s.reasons.unshift(
+      `started ${(age / 1000).toFixed(1)} s before the scan and holds no gateway.lock or Hermes file yet: within the start-up window (${startupWindowMs / 1000} s; a real gateway takes its lock 1–7 s after exec), so not judged ${s.verdict} yet`,
+    );
+    s.verdict = 'starting';
+  }
+
   // 2. Wrappers, dispatcher daemons, workers, the rest.
   const gatewayRootsDispatching = new Map<string, Subject[]>();
   for (const s of subjects) {
@@ -355,30 +389,38 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
       dbAcc(defaultKanbanDb(s.id.kanbanRoot), s.id.kanbanRoot);
     }
   }
+  /** Gateways and daemons of a root, plus any that holds one of its kanban files. */
+  const dispatcherSubjects = (root: string): Subject[] =>
+    subjects.filter(
+      (s) =>
+        (s.role === 'gateway' || s.role === 'dispatcher-daemon') &&
+        (s.id.kanbanRoot === root || s.rec.handles.some((h) => kanbanDbOfFile(h.path)?.root === root)),
+    );
+  const dispatcherInput = (s: Subject): DispatcherInput => ({
+    rec: s.rec,
+    role: s.role,
+    verdict: s.verdict!,
+    holdsGatewayLock: s.id.holdsLockOf !== null,
+    ageMs: ageMs(s.rec),
+  });
   const kanban: KanbanReport[] = [];
   for (const a of [...dbs.values()].sort((x, y) => x.db.localeCompare(y.db))) {
     const lockFile = dispatcherLockPath(a.root);
     const dl = lockHolders(lockFile);
-    const writers = subjects
-      .filter((s) => (s.role === 'gateway' || s.role === 'dispatcher-daemon') && s.id.kanbanRoot === a.root)
-      .map((s) => ({ pid: s.rec.pid, verdict: s.verdict!, role: s.role }));
-    for (const h of a.holders.values()) {
-      const s = subjectByPid.get(h.pid);
-      if (s && (s.role === 'gateway' || s.role === 'dispatcher-daemon') && !writers.some((w) => w.pid === h.pid)) {
-        writers.push({ pid: h.pid, verdict: s.verdict!, role: s.role });
-      }
-    }
     const reasons: string[] = [];
-    const rogue = writers.filter((w) => TARGET_VERDICTS.has(w.verdict));
-    const others = writers.filter((w) => w.verdict !== 'unknown');
-    let risk: KanbanReport['risk'] = 'ok';
-    const rogueWithRival = rogue.filter((r) => others.some((o) => o.pid !== r.pid));
-    if (rogueWithRival.length > 0) {
-      risk = 'rival-writers';
-      reasons.push(
-        `${rogueWithRival.map((r) => `PID ${r.pid} (${r.verdict} ${r.role})`).join(', ')} can write this DB while ${others.filter((o) => !rogueWithRival.some((r) => r.pid === o.pid)).map((o) => `PID ${o.pid} (${o.verdict})`).join(', ') || 'another rogue writer'} also uses it: two independent writers on one SQLite WAL`,
-      );
-    }
+    const rootEv: RootEvidence = {
+      root: a.root,
+      dispatcherLockHolders: dl,
+      dispatchLockHolders: lockHolders(path.posix.join(a.root, 'kanban.db.dispatch.lock')),
+      dispatcherLockExists: snap.kanbanRoots?.find((r) => r.root === a.root)?.dispatcherLockExists ?? null,
+      sources: snap.hermesSources ?? [],
+    };
+    const evidence = dispatcherSubjects(a.root).map((s) => dispatchEvidence(dispatcherInput(s), rootEv));
+    const dr = dispatchRisk(evidence, rootEv);
+    // Writers: every gateway or daemon of the root that dispatches or may dispatch (a proven non-dispatcher is not one).
+    const writers = evidence.filter((e) => e.dispatches !== 'no').map((e) => ({ pid: e.pid, verdict: e.verdict, role: e.role }));
+    let risk: KanbanReport['risk'] = dr.risk;
+    reasons.push(...dr.reasons);
     const strays = [...a.holders.values()].filter((h) => h.role === 'stray-holder');
     const strayText = (h: KanbanHolder) => `PID ${h.pid} (${short(byPid.get(h.pid)?.argv ?? [])})`;
     const strayWriters = strays.filter((h) => writes(h.mode));
@@ -389,7 +431,10 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     }
     if (strayReaders.length > 0) reasons.push(`non-Hermes process ${strayReaders.map(strayText).join(', ')} holds it ${strayReaders.some((h) => h.mode === null) ? 'in an unknown mode' : 'read-only'}`);
     if (dl.length > 1) reasons.push(`${dl.length} processes hold ${lockFile}: ${dl.join(', ')}`);
-    if (risk === 'ok') reasons.push(writers.length > 1 ? sharedBy(writers) : 'one writer or none');
+    if (risk === 'ok') {
+      const proven = evidence.filter((e) => e.dispatches === 'yes').length;
+      reasons.push(writers.length > 1 ? `${sharedBy(writers)}${proven < writers.length ? `; ${proven} of them seen dispatching` : ''}` : 'one writer or none');
+    }
     kanban.push({
       db: a.db,
       root: a.root,
@@ -398,6 +443,9 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
       writers,
       risk,
       reasons,
+      dispatchLockHolder: rootEv.dispatchLockHolders[0] ?? null,
+      singletonLock: dr.singletonLock,
+      dispatchers: evidence.map(({ pid, role, verdict, dispatches, why }) => ({ pid, role, verdict, dispatches, why })),
     });
   }
   // Holder verdicts were read before every verdict was final for non-gateways: refresh them.
@@ -469,6 +517,15 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
         });
         break;
       }
+      case 'starting':
+        findings.push({
+          severity: 'info',
+          code: 'GATEWAY_STARTING',
+          pid,
+          message: `${what}: ${s.reasons[0]}.`,
+          remedy: null,
+        });
+        break;
       case 'unknown':
         findings.push({
           severity: 'unknown',
@@ -484,12 +541,23 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
   }
   for (const k of kanban) {
     if (k.risk === 'rival-writers') {
+      const rogue = k.writers.filter((w) => TARGET_VERDICTS.has(w.verdict)).map((w) => w.pid);
       findings.push({
         severity: 'critical',
         code: 'RIVAL_WRITERS',
         pid: null,
-        message: `${k.db}: ${k.reasons[0]} (the corruption condition of hermes-agent #35240: disk I/O error, then "database disk image is malformed").`,
-        remedy: killRemedy(k.writers.filter((w) => TARGET_VERDICTS.has(w.verdict)).map((w) => w.pid), scope),
+        message:
+          `${k.db}: ${k.reasons[0]} (the corruption condition of hermes-agent #35240: disk I/O error, then "database disk image is malformed").` +
+          (rogue.length === 0 ? ' Keep one dispatcher per root: set kanban.dispatch_in_gateway: false in the config of all profiles but one, or upgrade Hermes to a version with the singleton dispatcher lock.' : ''),
+        remedy: rogue.length > 0 ? killRemedy(rogue, scope) : null,
+      });
+    } else if (k.risk === 'unknown') {
+      findings.push({
+        severity: 'unknown',
+        code: 'KANBAN_RISK_UNKNOWN',
+        pid: null,
+        message: `${k.db}: ${k.reasons[0]}: ${k.reasons.slice(1).join('; ')}.`,
+        remedy: null,
       });
     }
   }
@@ -639,7 +707,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
             ? keptPids.has(f.pid)
             : f.code === 'UNIT_CRASH_LOOP'
               ? outUnits.some((u) => f.message.startsWith(`${u.unit} (`))
-              : f.code !== 'RIVAL_WRITERS' || outKanban.some((k) => f.message.startsWith(k.db + ':'))),
+              : (f.code !== 'RIVAL_WRITERS' && f.code !== 'KANBAN_RISK_UNKNOWN') || outKanban.some((k) => f.message.startsWith(k.db + ':'))),
       )
     : findings;
   outFindings.push(...filterTargetsNotFound(snap, opts, kept));

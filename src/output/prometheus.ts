@@ -15,7 +15,7 @@
  * - `orphan_info{hostname,home,profile,role,verdict,pid}`: always 1, one series per process an operator
  *   must remove (verdicts orphan, duplicate, ghost, orphaned-worker), so an alert can name the PID;
  * - `kanban_writers{db}`, `kanban_holders{db}`: processes that may write / have open each kanban.db;
- * - `kanban_risk{db,risk}`: 1 for the DB's risk (`ok`, `stray-writer`, `rival-writers`), 0 for the others;
+ * - `kanban_risk{db,risk}`: 1 for the DB's risk (`ok`, `stray-writer`, `rival-writers`, `unknown`), 0 for the others;
  * - `findings{severity}`: findings by severity (critical, unknown, warning, info);
  * - `supervisor_status{kind,status}`: 1 per supervisor kind with its status (present, absent, unknown);
  * - `exit_code`: the run's exit code (0 ok, 1 warning, 2 critical, 3 could not decide);
@@ -88,7 +88,7 @@ function countBy<T>(items: T[], key: (x: T) => string[]): Map<string, { labels: 
 }
 
 const SEVERITIES: Severity[] = ['critical', 'unknown', 'warning', 'info'];
-const RISKS = ['ok', 'stray-writer', 'rival-writers'] as const;
+const RISKS = ['ok', 'stray-writer', 'rival-writers', 'unknown'] as const;
 
 /**
  * Renders a report as Prometheus text exposition format. Output is sorted and deterministic for a
@@ -134,7 +134,7 @@ export function renderPrometheus(raw: Report, opts: PrometheusOptions = {}): str
   e.metric('kanban_holders', 'Processes with an open fd on each kanban database, its WAL or shm (last run).', dbs.map((k) => ({ labels: { db: k.db }, value: k.holders.length })));
   e.metric(
     'kanban_risk',
-    'Kanban database risk: 1 for the current risk (ok, stray-writer, rival-writers), 0 for the others.',
+    'Kanban database risk: 1 for the current risk (ok, stray-writer, rival-writers, unknown), 0 for the others.',
     dbs.flatMap((k) => RISKS.map((r) => ({ labels: { db: k.db, risk: r }, value: k.risk === r ? 1 : 0 }))),
   );
   e.metric(

@@ -5,12 +5,12 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import path from 'node:path';
-import type { Finding, ProcessVerdict, Report, Verdict } from '../types.js';
+import type { Finding, Report, Verdict } from '../types.js';
+import { ageCell, formatAge, kanbanAccess, supervisorCell } from './cells.js';
 import { colorWanted } from './color.js';
 import { textModel } from './redact.js';
 
-export { colorWanted };
+export { colorWanted, formatAge };
 
 export interface TableOptions {
   /** Force colour on or off; default: on only for a TTY without NO_COLOR. */
@@ -22,19 +22,6 @@ export interface TableOptions {
 }
 
 
-/** Formats an age in ms like ps's ELAPSED: `1-04:09:41`, `02:25:29`, `05:03`. */
-export function formatAge(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  const s = Math.floor(ms / 1000);
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const hms = h > 0 || d > 0 ? `${pad(h)}:${pad(m)}:${pad(sec)}` : `${pad(m)}:${pad(sec)}`;
-  return d > 0 ? `${d}-${hms}` : hms;
-}
-
 function verdictColor(c: ChalkInstance, v: Verdict): (s: string) => string {
   switch (v) {
     case 'supervised':
@@ -43,29 +30,13 @@ function verdictColor(c: ChalkInstance, v: Verdict): (s: string) => string {
       return c.cyan;
     case 'unknown':
       return c.magenta;
+    case 'starting':
+      return c.cyan;
     case 'stray-holder':
       return c.yellow;
     default:
       return c.red.bold;
   }
-}
-
-function kanbanAccess(p: ProcessVerdict): string {
-  const modes = new Set<string>();
-  for (const h of p.handles) {
-    const base = path.posix.basename(h.path);
-    if (/^kanban\.db(-wal|-shm)?$/.test(base)) modes.add(h.mode ?? '?');
-  }
-  const dl = p.handles.some((h) => path.posix.basename(h.path) === '.dispatcher.lock') ? ' +dispatcher' : '';
-  if (modes.size === 0) return dl ? dl.trim() : '-';
-  const merged = modes.has('rw') || (modes.has('r') && modes.has('w')) ? 'rw' : [...modes].join('/');
-  return merged + dl;
-}
-
-function supervisorCell(p: ProcessVerdict): string {
-  if (!p.supervisor) return '-';
-  const s = p.supervisor;
-  return `${s.kind}:${s.unit}`;
 }
 
 function severityTag(c: ChalkInstance, f: Finding): string {
@@ -99,7 +70,7 @@ export function renderTable(raw: Report, opts: TableOptions = {}): string {
       style,
     });
     for (const p of report.processes) {
-      const age = p.startTime ? formatAge(now - Date.parse(p.startTime)) : '?';
+      const age = ageCell(p, now);
       t.push([
         String(p.pid),
         String(p.ppid),
@@ -123,12 +94,13 @@ export function renderTable(raw: Report, opts: TableOptions = {}): string {
   if (report.kanban.length > 0) {
     out.push('', c.bold('Kanban databases'));
     for (const k of report.kanban) {
-      const risk = k.risk === 'rival-writers' ? c.red.bold(k.risk) : k.risk === 'stray-writer' ? c.yellow(k.risk) : c.green(k.risk);
+      const risk = k.risk === 'rival-writers' ? c.red.bold(k.risk) : k.risk === 'stray-writer' ? c.yellow(k.risk) : k.risk === 'unknown' ? c.magenta(k.risk) : c.green(k.risk);
       out.push(`${k.db}  risk: ${risk}`);
       const holders = k.holders.map((h) => `${h.pid} ${h.role}${h.verdict ? `/${h.verdict}` : ''} (${h.mode ?? '?'})`).join(', ');
       out.push(`  holders: ${holders || 'none open right now (gateways open it per tick)'}`);
       out.push(`  dispatcher lock: ${k.dispatcherLockHolder !== null ? `PID ${k.dispatcherLockHolder}` : 'not held'}`);
       out.push(`  writers: ${k.writers.map((w) => `${w.pid} ${w.role}/${w.verdict}`).join(', ') || 'none'}`);
+      if (k.singletonLock) out.push(`  singleton dispatcher lock: ${k.singletonLock.value} (${k.singletonLock.why})`);
       for (const r of k.reasons) out.push(`  - ${r}`);
     }
   }

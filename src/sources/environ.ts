@@ -23,6 +23,9 @@ export const ENV_ALLOWLIST: ReadonlySet<string> = new Set([
   'HERMES_KANBAN_RUN_ID',
   'HERMES_KANBAN_CLAIM_LOCK',
   'HERMES_KANBAN_DISPATCH_IN_GATEWAY',
+  // Where the Hermes source of a `python -m hermes_cli.main` comes from (sources/hermes-source.ts)
+  'PYTHONPATH',
+  'VIRTUAL_ENV',
   // Supervisor markers (reference §3.5)
   'HERMES_S6_SUPERVISED_CHILD',
   'HERMES_SUPERVISED_CHILD',

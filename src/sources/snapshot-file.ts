@@ -182,6 +182,8 @@ const snapshotShape = shape({
   homes: arrayOf(homeRecord),
   supervisors: arrayOf(supervisor),
   notes: arrayOf(shape({ what: str, pid: optional(int), detail: str })),
+  hermesSources: optional(arrayOf(shape({ dir: str, singletonDispatcherLock: bool, file: str, pids: arrayOf(int) }))),
+  kanbanRoots: optional(arrayOf(shape({ root: str, dispatcherLockExists: bool }))),
 });
 
 /**

@@ -21,11 +21,15 @@ export interface CliRun {
 /** The context main() takes besides the two streams: scan overrides, tty, confirm, kill overrides. */
 export type CliContext = Omit<CommandContext & KillContext, 'stdout' | 'stderr'>;
 
-/** Runs main(args) of src/cli.ts in-process with `ctx` added, capturing stdout and stderr. */
+/**
+ * Runs main(args) of src/cli.ts in-process with `ctx` added, capturing stdout and stderr. The second look
+ * of --quiet/--kill/Prometheus is off (`confirmDelayMs: 0`) unless `ctx` or `--confirm-delay` sets it:
+ * these runs assert the verdicts of one moment; test/second-look.test.ts covers the second look.
+ */
 export async function runCli(args: string[], ctx: CliContext = {}): Promise<CliRun> {
   let out = '';
   let err = '';
-  const code = await main(args, { ...ctx, stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+  const code = await main(args, { confirmDelayMs: 0, ...ctx, stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
   return { code, out, err };
 }
 

@@ -15,6 +15,7 @@ import { defaultRoot, identify } from '../../core/identify.js';
 import { FILES, cleanPath, dispatcherLockPath, kanbanDbOfFile, rootOfHome } from '../../core/paths.js';
 import { systemdCgroupPaths } from '../../core/supervision.js';
 import { filterEnvironBlock } from '../environ.js';
+import { observeHermesSources } from '../hermes-source.js';
 import { listProfileHomes, readActiveProfileFile, readHome } from '../homes.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeS6 } from '../supervisors/s6.js';
@@ -287,6 +288,9 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
     kanbanRoots.add(root);
   }
   const homeRecords = [...homes].sort().map(readHome);
+  // Whether each root's Hermes has the singleton dispatcher lock: its lock file, and the gateways' source.
+  const kanbanRootRecords = [...kanbanRoots].sort().map((root) => ({ root, dispatcherLockExists: fs.existsSync(dispatcherLockPath(root)) }));
+  const hermesSources = observeHermesSources([...records.values()], homeRecords);
   // PIDs named by identity files (PID 1 included, which the ancestor walk stops at), so "not running"
   // is said only of a PID that is not running.
   for (const h of homeRecords) {
@@ -383,5 +387,7 @@ export async function scanLinux(opts: LinuxScanOptions = {}): Promise<HostSnapsh
     homes: homeRecords,
     supervisors,
     notes,
+    hermesSources,
+    kanbanRoots: kanbanRootRecords,
   };
 }
