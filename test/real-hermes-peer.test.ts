@@ -6,6 +6,7 @@
  *     home's (its argv matcher accepts any argv without a profile flag; v0.15.1 reads `ps -A eww`,
  *     306e2d2 /proc/PID/cmdline, neither sees a HOME-only home);
  *   - it counts a `bash -c "... gateway run --replace; ..."` wrapper as a gateway PID;
+ *   - 306e2d2 matches `-p P` / `--profile P` as a substring, so a gateway of profile `P-b` of another root is P's;
  *   - hermes_cli/service_manager.py:detect_service_manager sees s6 only when /proc/1/comm is s6-svscan,
  *     so a gateway in an s6 slot of a tree that is not PID 1 has no service manager for Hermes.
  * Hermes's functions run with the kit's PYTHONPATH and the home's HERMES_HOME/HOME, as the CLI would.
@@ -136,6 +137,24 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why})`, avail.ok
       const onlyA = await doctor(['--s6-scandir', '/nonexistent/hermes-doctor-no-s6', '--home', rootA]);
       expect(onlyA.processes.map((p) => p.pid)).toEqual([a.pid]);
     }, 180_000);
+
+    it('a gateway of another root whose profile name merely starts with this one\u2019s: 306e2d2 counts it (substring match), hermes-doctor does not', async () => {
+      const scratch = makeScratch();
+      const rootA = makeRoot(scratch.dir, 'alice', ARGUS);
+      const other = `${ARGUS}-b`;
+      const rootB = makeRoot(scratch.dir, 'bob', other);
+      const b = startRealGateway({ kit, root: rootB, profile: other });
+      await waitRealReady(b.home, b.pid, 60_000, b.logFile);
+      // What `hermes -p ARGUS gateway stop|restart` would signal: find_gateway_pids of alice's ARGUS home.
+      const view = hermesView(kit, rootA, path.join(rootA, 'profiles', ARGUS));
+      expect(view.errors).toEqual({});
+      expect(view.get_running_pid).toBeNull();
+      // Measured: 306e2d2's matcher takes `-p P` as a substring of the command line; v0.15.1's does not.
+      if (version === '306e2d2') expect(view.find_gateway_pids).toContain(b.pid);
+      if (version === 'v0.15.1') expect(view.find_gateway_pids).not.toContain(b.pid);
+      const r = await doctor(['--s6-scandir', '/nonexistent/hermes-doctor-no-s6', '--home', path.join(rootA, 'profiles', ARGUS)]);
+      expect(r.processes.map((p) => p.pid)).not.toContain(b.pid);
+    }, 120_000);
 
     it.skipIf(requireOrSkip('s6 (apt-get install -y s6)', hasS6()))(
       'a gateway in an s6 slot whose s6-svscan is not PID 1: Hermes sees no s6, hermes-doctor names the slot',
