@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { STARTUP_WINDOW_MS, classify } from '../src/core/classify.js';
 import { planKill } from '../src/core/kill-plan.js';
-import { confirmedPlan, confirmedReport } from '../src/core/second-look.js';
+import { DEFAULT_CONFIRM_DELAY_MS, confirmedPlan, confirmedReport } from '../src/core/second-look.js';
+import { confirmDelayOf, confirmsProblems } from '../src/commands/confirm.js';
 import type { HostSnapshot, ProcessRecord, Report } from '../src/types.js';
 import { NO_S6, runCli } from './harness/cli.js';
 import { isAlive, killAll, startGateway, waitForGatewayReady, waitForOpen } from './harness/processes.js';
@@ -65,6 +66,14 @@ describe('start-up window', () => {
 });
 
 describe('second look (pure)', () => {
+  it('applies to --quiet, --kill (not --dry-run), --format prometheus|nagios and --textfile-dir, never to --from; the flag beats the context default', () => {
+    expect([{ quiet: true }, { kill: true }, { format: 'prometheus' }, { format: 'nagios' }, { 'textfile-dir': '/x' }].map(confirmsProblems)).toEqual([true, true, true, true, true]);
+    expect([{}, { format: 'json' }, { kill: true, 'dry-run': true }, { quiet: true, from: 'f.json' }].map(confirmsProblems)).toEqual([false, false, false, false]);
+    expect(confirmDelayOf({})).toBe(DEFAULT_CONFIRM_DELAY_MS);
+    expect(confirmDelayOf({}, 0)).toBe(0);
+    expect(confirmDelayOf({ 'confirm-delay': 1200 }, 0)).toBe(1200);
+  });
+
   const gw = (pid: number, start: number, extra: Partial<ProcessRecord> = {}) => proc(pid, GW, { env: { HERMES_HOME: ROOT }, startTime: at(start), ...extra });
   const first = classify(snap([gw(10, 600, { handles: LOCK_FD }), gw(20, 60), gw(30, 60)]));
   const second = classify(snap([gw(10, 600, { handles: LOCK_FD }), gw(30, 60), gw(40, 60)]));

@@ -13,10 +13,10 @@ export function confirmDelayOf(args: { 'confirm-delay'?: number }, ctxDefault?: 
   return Number.isFinite(v) && v > 0 ? v : 0;
 }
 
-/** Whether a run confirms before it alerts or signals: `--quiet`, `--kill` (not `--dry-run`), `--format prometheus`, `--textfile-dir`; never `--from`. */
+/** Whether a run confirms before it alerts or signals: `--quiet`, `--kill` (not `--dry-run`), `--format prometheus|nagios`, `--textfile-dir`; never `--from`. */
 export function confirmsProblems(args: { quiet?: boolean; kill?: boolean; 'dry-run'?: boolean; format?: string; 'textfile-dir'?: string; from?: string }): boolean {
   if (args.from) return false;
-  return !!(args.quiet || (args.kill && !args['dry-run']) || args.format === 'prometheus' || args['textfile-dir']);
+  return !!(args.quiet || (args.kill && !args['dry-run']) || args.format === 'prometheus' || args.format === 'nagios' || args['textfile-dir']);
 }
 
 /**
