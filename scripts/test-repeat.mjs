@@ -41,6 +41,8 @@ for (let i = 0; i < args.length; i++) {
 if (!Number.isInteger(runs) || runs < 1 || runs > 1000) usage('N must be an integer 1–1000');
 
 const loaders = [];
+/** The vitest run in progress, so a signal to this script ends it too (it ends its own test processes). */
+let current = null;
 function stopLoad() {
   for (const c of loaders) {
     if (c.exitCode === null && c.signalCode === null) {
@@ -56,7 +58,10 @@ process.on('exit', stopLoad);
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     stopLoad();
-    process.exit(130);
+    if (current && current.exitCode === null && current.signalCode === null) {
+      current.once('exit', () => process.exit(130));
+      current.kill(sig);
+    } else process.exit(130);
   });
 }
 for (let i = 0; i < load; i++) {
@@ -75,14 +80,28 @@ const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const failedTests = new Map();
 let failedRuns = 0;
 
-function runOnce(i) {
+/** One vitest run, asynchronously so that this script still handles signals meanwhile. */
+function vitestRun(out) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [vitest, 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${out}`, ...filters], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: process.env,
+    });
+    current = child;
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr = (stderr + d).slice(-64 * 1024)));
+    child.on('close', (status) => {
+      current = null;
+      resolve({ status, stderr });
+    });
+  });
+}
+
+async function runOnce(i) {
   const out = path.join(tmp, `run-${i}.json`);
   const started = Date.now();
-  const r = spawnSync(
-    process.execPath,
-    [vitest, 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${out}`, ...filters],
-    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: process.env, maxBuffer: 64 * 1024 * 1024 },
-  );
+  const r = await vitestRun(out);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   const failures = [];
   let report = null;
@@ -116,7 +135,7 @@ function runOnce(i) {
 }
 
 process.stdout.write(`test:repeat: ${runs} run(s)${load ? `, ${load} busy loop(s) beside them` : ''}${filters.length ? `, files: ${filters.join(' ')}` : ''}\n`);
-for (let i = 1; i <= runs; i++) runOnce(i);
+for (let i = 1; i <= runs; i++) await runOnce(i);
 stopLoad();
 fs.rmSync(tmp, { recursive: true, force: true });
 
