@@ -199,8 +199,15 @@ describe.skipIf(requireOrSkip(`real systemd in a namespace (${avail.why})`, avai
     await ns.moveIntoUnitCgroup(extra, 'hermes-gateway.service');
     const lines = await ns.cgroupOf(extra);
     expect(lines).toContain('0::/system.slice/hermes-gateway.service');
-    const st = await ns.systemctl('status', 'hermes-gateway.service');
-    expect(st.stdout).toContain(`${extra} /bin/sleep 996`);
+    // systemctl status lists the unit cgroup's processes as systemd reads them; give it a bounded
+    // number of looks (it can read the cgroup mid-realization right after the restart test) and keep
+    // the last output for the failure message.
+    let status = '';
+    for (let i = 0; i < 50 && !status.includes(`${extra} /bin/sleep 996`); i++) {
+      if (i > 0) await sleep(100);
+      status = (await ns.systemctl('status', 'hermes-gateway.service')).stdout;
+    }
+    expect(status, `systemctl status after moving PID ${extra}:\n${status}`).toContain(`${extra} /bin/sleep 996`);
     const { MainPID } = await ns.show('hermes-gateway.service', ['MainPID']);
     expect(Number(MainPID)).not.toBe(extra);
     await ns.systemctl('restart', 'hermes-gateway.service');
