@@ -106,6 +106,9 @@ describe.skipIf(requireOrSkip(`the real Hermes gateway (${avail.why})`, avail.ok
         // v0.15.1 has no singleton lock: nobody holds one, every gateway of the root dispatches.
         expect(fs.existsSync(path.join(root, 'kanban', '.dispatcher.lock'))).toBe(false);
         expect(k.dispatcherLockHolder).toBeNull();
+        // Two dispatchers write the root's kanban.db (measured: claims alternate on the same tasks).
+        expect(k.risk).toBe('rival-writers');
+        expect(report.findings.find((f) => f.code === 'RIVAL_WRITERS')!.severity).toBe('critical');
       }
     });
 
