@@ -14,6 +14,7 @@ import { shellHook } from '../src/actions/guard/hook.js';
 import { execRunner } from '../src/sources/runner.js';
 import type { Report } from '../src/types.js';
 import { NO_S6, homesArgs, runCli, verdictOf } from './harness/cli.js';
+import { cliBinFor, removeStagedCli } from './harness/cli-as-user.js';
 import { CLI_BIN, MINIMAL_PATH, REPO_ROOT, isAlive, killAll, readStartTicks, startProcess, until } from './harness/processes.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { addGatewaySlot, startS6Tree, stopAllS6Trees } from './harness/s6.js';
@@ -28,11 +29,15 @@ afterEach(async () => {
 afterAll(async () => {
   await stopAllS6Trees();
   cleanupAllScratch();
+  removeStagedCli();
 });
 
 /** Runs the built CLI in a child process, bounded: a hang is a failed run (status null), never a hung suite. */
 function cliProcess(args: string[], opts: { timeoutMs?: number; uid?: number; env?: Record<string, string> } = {}) {
-  const argv = opts.uid !== undefined ? ['setpriv', '--reuid', String(opts.uid), '--regid', String(opts.uid), '--clear-groups', process.execPath, CLI_BIN, ...args] : [process.execPath, CLI_BIN, ...args];
+  const argv =
+    opts.uid !== undefined
+      ? ['setpriv', '--reuid', String(opts.uid), '--regid', String(opts.uid), '--clear-groups', process.execPath, cliBinFor(opts.uid), ...args]
+      : [process.execPath, CLI_BIN, ...args];
   const started = Date.now();
   const r = spawnSync(argv[0]!, argv.slice(1), {
     encoding: 'utf8',
@@ -306,7 +311,8 @@ describe.skipIf(requireOrSkip('Linux, root, python3, setpriv and a build (npm ru
     fs.mkdirSync(path.join(locked, '.hermes', 'profiles', 'argus'), { recursive: true });
     fs.chmodSync(s.dir, 0o755);
     fs.chmodSync(locked, 0o700);
-    const code = `import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'sources', 'homes.js'))}).then((m) => process.stdout.write(JSON.stringify(m.readHome(${JSON.stringify(path.join(locked, '.hermes', 'profiles', 'argus'))}))))`;
+    const runRoot = path.dirname(path.dirname(cliBinFor(65534)));
+    const code = `import(${JSON.stringify(path.join(runRoot, 'dist', 'sources', 'homes.js'))}).then((m) => process.stdout.write(JSON.stringify(m.readHome(${JSON.stringify(path.join(locked, '.hermes', 'profiles', 'argus'))}))))`;
     const out = execFileSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, '-e', code], { encoding: 'utf8', timeout: 20_000, cwd: '/' });
     const rec = JSON.parse(out) as { exists: boolean; accessError?: string };
     expect(rec.accessError).toMatch(/EACCES/);
