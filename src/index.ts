@@ -39,7 +39,8 @@ export { type ProcessIdentity, type SignalOutcome } from './actions/signaller.js
 export { type AsyncProcessSignaller } from './actions/signaller-async.js';
 export { windowsSignaller } from './actions/signaller-win32.js';
 export { darwinSignaller } from './actions/signaller-darwin.js';
-export { decideGuard, resolveGuardTarget, callerInside, renderGuardText, GUARD_SCHEMA, type GuardDecision, type GuardCaller, type GuardTarget, type GuardInput } from './core/guard.js';
+export { decideGuard, resolveGuardTarget, callerInside, GUARD_SCHEMA, type GuardDecision, type GuardCaller, type GuardTarget, type GuardInput } from './core/guard.js';
+export { renderGuardText } from './output/guard-text.js';
 export { shellHook, HOOK_SHELLS, type HookShell } from './actions/guard/hook.js';
 export { runGuarded } from './actions/guard/run.js';
 export { readCaller } from './sources/caller.js';

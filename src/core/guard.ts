@@ -11,13 +11,13 @@
  *   2. orphans, duplicates, ghosts or a rival dispatcher already run for that home or its kanban root:
  *      a `--replace` only ever sees the pid-file process, the others would survive it.
  * `--force` turns a refusal into a warning. Nothing here reads the host: the command gathers the
- * report, the home's supervisors and the caller, and renders the decision.
+ * report, the home's supervisors and the caller; src/output/guard-text.ts renders the decision.
  */
 import type { CgroupLine, ProcessVerdict, Report, Verdict } from '../types.js';
-import { parseHermesArgv, s6SuperviseSlot } from './argv.js';
+import { parseHermesArgv } from './argv.js';
 import { ACTIVE_PROFILE_SKIP_ENV } from './identify.js';
 import { cleanPath, homeForProfile, rootOfHome } from './paths.js';
-import { type HomeSupervisor, cgroupUnder, systemdCgroupPaths } from './supervision.js';
+import { type HomeSupervisor, rulesFor } from './supervision/index.js';
 import { type RemedyScope, killRemedy } from './remedy.js';
 
 /** JSON schema tag of `hermes-doctor guard --json`. */
@@ -85,21 +85,16 @@ const RIVAL_VERDICTS: ReadonlySet<Verdict> = new Set(['orphan', 'duplicate', 'gh
 const JUDGED_SUBS = new Set(['run', 'restart', 'start']);
 
 /**
- * The supervisor the caller runs inside, with the proof, or null. Pure.
+ * The supervisor the caller runs inside, with the proof, or null. Pure. The proofs are the kind's own
+ * (./supervision/<kind>.ts `callerInside`): the caller's own systemd cgroup lies in the unit's
+ * ControlGroup, or an ancestor is the supervisor's process (MainPID, slot PID, job PID) or runner
+ * (`s6-supervise SLOT`).
  *
  * @param sup a supervisor of the target home
  * @param caller the guard's own cgroups and ancestry
  */
 export function callerInside(sup: HomeSupervisor, caller: GuardCaller): { kind: string; unit: string; via: string } | null {
-  if (sup.kind === 'systemd' && sup.controlGroup) {
-    const cg = systemdCgroupPaths(caller).find((p) => cgroupUnder(p, sup.controlGroup!));
-    if (cg) return { kind: 'systemd', unit: sup.unit, via: `its cgroup ${cg} is in ${sup.controlGroup}` };
-  }
-  for (const a of caller.ancestors) {
-    if (sup.mainPid > 0 && a.pid === sup.mainPid) return { kind: sup.kind, unit: sup.unit, via: `its ancestor PID ${a.pid} is the ${sup.kind === 'systemd' ? 'MainPID' : 'PID'} of ${sup.unit}` };
-    if (sup.kind === 's6' && s6SuperviseSlot(a.argv) === sup.unit) return { kind: 's6', unit: sup.unit, via: `its ancestor PID ${a.pid} is s6-supervise ${sup.unit}` };
-  }
-  return null;
+  return rulesFor(sup.kind).callerInside(sup, caller);
 }
 
 /** Whether a command line is a gateway runtime command the guard must judge (`gateway run|restart|start`). */
@@ -159,7 +154,7 @@ export function decideGuard(input: GuardInput): GuardDecision {
     if (input.supervisors.length > 0 && !inside) {
       for (const s of input.supervisors) {
         problems.push(
-          `${s.unit} (${s.kind}, ${s.state}${s.mainPid > 0 ? `, ${s.kind === 'systemd' ? 'MainPID' : 'PID'} ${s.mainPid}` : ''}) supervises ${home}, and this caller is outside it: ` +
+          `${s.unit} (${s.kind}, ${s.state}${s.mainPid > 0 ? `, ${rulesFor(s.kind).pidName} ${s.mainPid}` : ''}) supervises ${home}, and this caller is outside it: ` +
             describeCaller(caller, s) +
             '; a gateway started here would escape it and become a second writer on the kanban database (hermes-agent #35240)',
         );
@@ -195,41 +190,9 @@ export function decideGuard(input: GuardInput): GuardDecision {
 }
 
 function describeCaller(caller: GuardCaller, s: HomeSupervisor): string {
-  const cg = caller.cgroups.find((c) => c.hierarchy === 0) ?? caller.cgroups.find((c) => c.controllers === 'name=systemd');
-  const bits: string[] = [];
-  if (s.kind === 'systemd') bits.push(`cgroup ${cg?.path ?? '?'} is not in ${s.controlGroup ?? s.unit}`);
-  bits.push(s.mainPid > 0 ? `no ancestor is PID ${s.mainPid}` : `${s.unit} runs no process`);
-  if (s.kind === 's6') bits.push(`no ancestor is s6-supervise ${s.unit}`);
+  const bits = rulesFor(s.kind).describeCallerOutside(caller, s);
   if (caller.invocationId) bits.push('INVOCATION_ID is set but proves nothing (desktop terminals set it)');
   return bits.join(', ');
-}
-
-/**
- * Renders a decision for a terminal (stderr). `color` wraps the headline; the text is otherwise plain.
- */
-export function renderGuardText(d: GuardDecision, paint: { red: (s: string) => string; yellow: (s: string) => string; bold: (s: string) => string }): string {
-  const out: string[] = [];
-  const cmd = d.target.command ? d.target.command.join(' ') : 'a gateway';
-  if (!d.judged) return `hermes-doctor guard: not a gateway run/restart/start command; nothing to check.\n`;
-  const warn = d.warnings.map((w) => `${paint.yellow('  warning:')} ${w}\n`).join('');
-  if (d.problems.length === 0) {
-    const where = d.inside ? `inside ${d.inside.unit} (${d.inside.via})` : d.supervisors.length === 0 ? 'no supervisor owns it' : '';
-    return `hermes-doctor guard: ok for ${d.target.home} (${d.target.source}): ${where}.\n${warn}`;
-  }
-  out.push(
-    d.forced
-      ? paint.yellow(paint.bold(`hermes-doctor guard: WARNING (--force): running ${cmd} for ${d.target.home} anyway.`))
-      : paint.red(paint.bold(`hermes-doctor guard: REFUSED: ${cmd} for ${d.target.home} (${d.target.source}).`)),
-  );
-  for (const p of d.problems) out.push(`  - ${p}`);
-  if (d.rivals.length > 0) {
-    out.push('  already running:');
-    for (const r of d.rivals) out.push(`    PID ${r.pid} ${r.verdict} ${r.role}: ${r.argv.join(' ')}`);
-  }
-  out.push('  do instead:');
-  for (const r of d.remedies) out.push(`    ${paint.bold(r)}`);
-  if (!d.forced) out.push('  (hermes-doctor guard --force … runs it anyway)');
-  return out.join('\n') + '\n' + warn;
 }
 
 /** Where the guard's target comes from: flags, COMMAND's argv and the caller's environment. */

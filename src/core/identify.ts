@@ -137,13 +137,15 @@ export function roleOf(proc: ProcessRecord, cmd: HermesCommand | null): Role | n
 }
 
 /**
- * Identifies one process. `userHomes` maps a UID (as text) to its passwd home directory, used when the
- * process's own HOME is not visible.
+ * Identifies one process. `ctx.userHomes` maps a UID (as text) to its passwd home directory, used when
+ * the process's own HOME is not visible.
+ *
+ * @param parsed `parseHermesArgv(proc.argv)` when the caller already parsed it (./analysis.ts parses each argv once)
  */
-export function identify(proc: ProcessRecord, ctx: IdentifyContext): Identity {
+export function identify(proc: ProcessRecord, ctx: IdentifyContext, parsed: HermesCommand | null = parseHermesArgv(proc.argv)): Identity {
   const userHomes = ctx.userHomes;
   const held = heldGatewayLock(proc, ctx);
-  let cmd = parseHermesArgv(proc.argv);
+  let cmd = parsed;
   let recordArgv: string[] | null = null;
   if (held?.record?.argv && cmd?.command !== 'gateway') {
     // The cmdline hides the command (setproctitle): the matching record's argv says what runs.

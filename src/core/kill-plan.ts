@@ -16,9 +16,11 @@ import path from 'node:path';
 import type { HostSnapshot, KillAction, ProcessVerdict, Report, Role, Verdict } from '../types.js';
 import { KILLABLE_VERDICTS } from './classify.js';
 import { maskArgv, maskShapes } from './mask.js';
-import { parseHermesArgv } from './argv.js';
+import { analysisOf } from './analysis.js';
 import { FILES, isKanbanDataFile, kanbanDbOfFile, rootOfHome } from './paths.js';
-import { cgroupUnder, supervisorsByHome, systemdCgroupPaths } from './supervision.js';
+import { type HomeSupervisor, SUPERVISOR_KINDS, homeSupervisors } from './supervision/index.js';
+
+export { owningUnitOfCgroup } from './supervision/systemd.js';
 
 /** Options of a plan. */
 export interface KillPlanOptions {
@@ -81,22 +83,6 @@ export interface KillPlan {
   refusals: KillRefusal[];
 }
 
-/** The unit that owns a cgroup path: its deepest `.service` or `.scope` component (systemd.unit(5)), or null. */
-export function owningUnitOfCgroup(cgPath: string): string | null {
-  const parts = cgPath.split('/').filter(Boolean);
-  for (let i = parts.length - 1; i >= 0; i--) if (parts[i]!.endsWith('.service') || parts[i]!.endsWith('.scope')) return parts[i]!;
-  return null;
-}
-
-/**
- * Whether a process sits in a unit's own cgroup: under its ControlGroup with no deeper unit in between
- * (a terminal's `vte-spawn-….scope` under `user@1000.service/app.slice` belongs to that scope, not to
- * user@1000.service; a Delegate= sub-cgroup of a service still belongs to the service).
- */
-function inUnitCgroup(cgroups: string[], unit: string, controlGroup: string): boolean {
-  return cgroups.some((cg) => cgroupUnder(cg, controlGroup) && owningUnitOfCgroup(cg) === unit);
-}
-
 /** Hermes root for the audit log of a process. */
 export function auditRootOf(p: Pick<ProcessVerdict, 'hermesHome' | 'kanbanRoot'>): string | null {
   if (p.hermesHome) return rootOfHome(p.hermesHome);
@@ -112,24 +98,15 @@ export function protectedReason(p: ProcessVerdict, snap: HostSnapshot, opts: Kil
   if (p.pid <= 1) return `PID ${p.pid} is init`;
   const self = opts.selfPids ?? snap.scannerPids;
   if (self.includes(p.pid)) return `PID ${p.pid} is hermes-doctor itself or one of its ancestors`;
-  for (const sup of snap.supervisors) {
-    for (const u of sup.systemdUnits ?? []) {
-      if (u.mainPid > 0 && u.mainPid === p.pid) return `PID ${p.pid} is the MainPID of ${u.unit}`;
-    }
-    for (const s of sup.s6Slots ?? []) {
-      if (s.pid > 0 && s.pid === p.pid) return `PID ${p.pid} is the supervised process of s6 slot ${s.name}`;
-    }
-    for (const j of sup.launchdJobs ?? []) {
-      if (j.pid > 0 && j.pid === p.pid) return `PID ${p.pid} is the process of launchd job ${j.label}`;
-    }
+  for (const r of SUPERVISOR_KINDS) {
+    const why = r.protectsPid(p.pid, snap);
+    if (why) return why;
   }
   const rec = snap.processes.find((x) => x.pid === p.pid);
   if (rec) {
-    const cgs = systemdCgroupPaths(rec);
-    for (const sup of snap.supervisors) {
-      for (const u of sup.systemdUnits ?? []) {
-        if (inUnitCgroup(cgs, u.unit, u.controlGroup)) return `PID ${p.pid} is inside the cgroup ${u.controlGroup} of ${u.unit}`;
-      }
+    for (const r of SUPERVISOR_KINDS) {
+      const why = r.protectsMember?.(rec, snap);
+      if (why) return why;
     }
   }
   if (p.supervisor) return `PID ${p.pid} is owned by ${p.supervisor.kind} ${p.supervisor.unit} (${p.supervisor.via})${p.verdict === 'ghost' ? ', which would respawn it: stop that supervisor first' : ''}`;
@@ -178,11 +155,15 @@ export function planKill(report: Report, snap: HostSnapshot, opts: KillPlanOptio
   const targets: KillTarget[] = [];
   const refusals: KillRefusal[] = [];
   const wanted = opts.pids ? new Set(opts.pids) : null;
+  const a = analysisOf(report, snap);
   const homeOfPid = new Map(report.processes.map((p) => [p.pid, p.hermesHome]));
-  let homeSups: ReturnType<typeof supervisorsByHome> | null = null;
-  /** The supervisors that own (or should own) `home`: its units/slots/jobs, or a supervised gateway of it. */
+  let homeSups: Map<string, HomeSupervisor[]> | null = null;
+  /**
+   * The supervisors that own (or should own) `home`: its units/slots/jobs, or a supervised gateway of it.
+   * Homes of members come from the report, so a filtered report judges only what it shows.
+   */
   const ownersOfHome = (home: string): string[] => {
-    homeSups ??= supervisorsByHome(snap, (pid) => homeOfPid.get(pid) ?? null);
+    homeSups ??= homeSupervisors({ ...a, homeOf: (pid) => homeOfPid.get(pid) ?? null });
     const names = (homeSups.get(home) ?? []).map((h) => `${h.kind} ${h.unit}`);
     for (const o of report.processes) {
       if (o.role === 'gateway' && o.hermesHome === home && o.verdict === 'supervised' && o.supervisor) names.push(`${o.supervisor.kind} ${o.supervisor.unit}`);
@@ -260,7 +241,7 @@ export function planKill(report: Report, snap: HostSnapshot, opts: KillPlanOptio
     // A holder of a kanban database outside the report's filters is still a stray holder, and says so.
     const rec = snap.processes.find((x) => x.pid === pid);
     const dbFiles = rec ? rec.handles.map((h) => h.path).filter(isKanbanDataFile) : [];
-    if (rec && dbFiles.length > 0 && !parseHermesArgv(rec.argv)) {
+    if (rec && dbFiles.length > 0 && !a.cmdOf(rec)) {
       const db = kanbanDbOfFile(dbFiles[0]!)!;
       refusals.push({ pid, startTicks: rec.startTicks, argv: maskArgv(rec.argv), verdict: 'stray-holder', role: 'stray-holder', hermesHome: null, auditRoot: db.root, reasons: [], reason: maskShapes(strayReason(pid, rec.argv, dbFiles)) });
       continue;
