@@ -466,15 +466,67 @@ export interface KanbanReport {
 /** critical → exit 2, unknown → exit 3 (could not decide), warning → exit 1, info → no effect. */
 export type Severity = 'critical' | 'unknown' | 'warning' | 'info';
 
+/**
+ * Stable machine codes of findings: one per kind of problem (or note) the classifier, the filters and
+ * the second look produce. A code is never renamed within v1.
+ */
+export type FindingCode =
+  // One process (subject.pid).
+  | 'ORPHAN_GATEWAY'
+  | 'ORPHAN_DISPATCHER'
+  | 'DUPLICATE_GATEWAY'
+  | 'GHOST_GATEWAY'
+  | 'ORPHANED_WORKER'
+  | 'STRAY_WRITER'
+  | 'STRAY_HOLDER'
+  | 'GATEWAY_STARTING'
+  | 'UNDECIDED'
+  // One kanban database (subject.db).
+  | 'RIVAL_WRITERS'
+  | 'KANBAN_RISK_UNKNOWN'
+  // One HERMES_HOME's identity files (subject.home).
+  | 'IDENTITY_FILE_BAD'
+  | 'IDENTITY_FILE_LEGACY'
+  | 'IDENTITY_FILE_STALE'
+  | 'IDENTITY_FILE_CONTRADICTS_LOCK'
+  // One systemd unit (subject.unit).
+  | 'UNIT_CRASH_LOOP'
+  // What the scan could not see or decide.
+  | 'SUPERVISOR_UNKNOWN'
+  | 'NOT_VISIBLE'
+  // A `--home` / `--profile` filter that names nothing.
+  | 'HOME_NOT_FOUND'
+  | 'PROFILE_NOT_FOUND'
+  // A first-look problem gone at the second look (src/core/second-look.ts).
+  | 'RESOLVED';
+
+/**
+ * What a finding is about, as data (additive in v1): the process, kanban database, systemd unit or
+ * HERMES_HOME it concerns. Only the fields that apply are present; absent on findings about the scan as
+ * a whole (`SUPERVISOR_UNKNOWN`, the `NOT_VISIBLE` summary of unreadable fd tables).
+ */
+export interface FindingSubject {
+  /** The process. */
+  pid?: number;
+  /** Absolute path of the kanban.db. */
+  db?: string;
+  /** The systemd unit name (as in `units[].unit`). */
+  unit?: string;
+  /** The HERMES_HOME (absolute, cleaned). */
+  home?: string;
+}
+
 export interface Finding {
   severity: Severity;
   /** Stable machine code, e.g. `ORPHAN_GATEWAY`, `RIVAL_WRITERS`. */
-  code: string;
+  code: FindingCode;
   pid: number | null;
   /** The cause, in one sentence. */
   message: string;
   /** The exact command that fixes it, or null when a person must decide. */
   remedy: string | null;
+  /** What it is about, as data; the report's filters and the second look match findings by it. Additive in v1. */
+  subject?: FindingSubject;
 }
 
 /** Exit codes, monitoring style (Nagios plugin convention). */

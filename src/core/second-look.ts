@@ -22,9 +22,13 @@ function isProblem(f: Finding): boolean {
   return f.severity === 'critical' || f.severity === 'warning' || f.severity === 'unknown';
 }
 
-/** Identity of a finding across two scans: its code and PID, or for a finding without PID the subject before its first `:` (a DB, a unit). */
+/**
+ * Identity of a finding across two scans: its code and PID; for a finding without PID its subject's
+ * unit or database; else (a finding from an older report without `subject`, a `--home` that names
+ * nothing) the text before the first `:` of its message.
+ */
 export function findingKey(f: Finding): string {
-  return `${f.code}|${f.pid ?? f.message.split(':')[0]!.split(' (')[0]}`;
+  return `${f.code}|${f.pid ?? f.subject?.unit ?? f.subject?.db ?? f.message.split(':')[0]!.split(' (')[0]}`;
 }
 
 /** Whether a report has anything the second look must confirm. */
@@ -46,6 +50,7 @@ export function resolvedFindings(first: Report, second: Report, delayMs: number)
       pid: f.pid,
       message: `resolved itself within ${(delayMs / 1000).toFixed(1)} s (second look): ${f.code}: ${f.message}`,
       remedy: null,
+      ...(f.subject ? { subject: f.subject } : {}),
     }));
 }
 
