@@ -50,7 +50,10 @@ export interface ProcessRecord {
   /** Start time in clock ticks since boot (field 22 of /proc/PID/stat, man 5 proc); on other platforms a
    * platform start stamp (e.g. ms since epoch) that is only compared for equality. */
   startTicks: number;
-  /** Start time as an ISO-8601 UTC string (btime + startTicks / CLK_TCK), or null. */
+  /**
+   * Start time as an ISO-8601 UTC string (btime + startTicks / CLK_TCK), or null. Not clock ticks, unlike
+   * `startTime` on an {@link IdentityFile}.
+   */
   startTime: string | null;
   /** argv as the kernel shows it (cmdline split on NUL; invalid UTF-8 bytes become U+FFFD). */
   argv: string[];
@@ -123,7 +126,12 @@ export interface IdentityFile {
   path: string;
   status: IdentityFileStatus;
   pid: number | null;
-  /** start_time: clock ticks since boot on Linux. */
+  /**
+   * The record's `start_time`: the process start in clock ticks since boot (field 22 of /proc/PID/stat,
+   * gateway/status.py `_get_process_start_time` at v0.15.1 and 306e2d2), compared with
+   * {@link ProcessRecord.startTicks}; null where Hermes could not read it (no /proc: macOS, Windows) or
+   * the file has none. Not an ISO time, unlike `startTime` on a process.
+   */
   startTime: number | null;
   /** gateway_state.json only: `gateway_state`. */
   gatewayState?: string | null;
@@ -397,7 +405,9 @@ export interface ProcessVerdict {
   pid: number;
   ppid: number;
   uid: number;
+  /** {@link ProcessRecord.startTicks}: clock ticks since boot on Linux, a platform start stamp elsewhere. */
   startTicks: number;
+  /** {@link ProcessRecord.startTime}: ISO-8601 UTC, or null. */
   startTime: string | null;
   argv: string[];
   role: Role;
@@ -422,7 +432,6 @@ export interface ProcessVerdict {
   sid: number;
 }
 
-/** Kanban risk for one DB. */
 /** Kanban risk for one DB; `unknown` when no evidence tells whether a rogue gateway dispatches on it. */
 export type KanbanRisk = 'ok' | 'stray-writer' | 'rival-writers' | 'unknown';
 
