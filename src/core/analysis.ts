@@ -39,12 +39,8 @@ export function analyze(snap: HostSnapshot): Analysis {
   const byPid = new Map(snap.processes.map((p) => [p.pid, p]));
   const cmds = new Map<ProcessRecord, HermesCommand | null>();
   const cmdOf = (p: ProcessRecord): HermesCommand | null => {
-    let c = cmds.get(p);
-    if (c === undefined && !cmds.has(p)) {
-      c = parseHermesArgv(p.argv);
-      cmds.set(p, c);
-    }
-    return c ?? null;
+    if (!cmds.has(p)) cmds.set(p, parseHermesArgv(p.argv));
+    return cmds.get(p)!;
   };
   const idCtx = identifyContext(snap);
   const identities = new Map<number, Identity>();

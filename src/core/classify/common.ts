@@ -58,7 +58,7 @@ export interface ClassifyContext {
   a: Analysis;
   /** Start-up window, ms. */
   startupWindowMs: number;
-  /** Remedy flags of the report (./../remedy.ts). */
+  /** Remedy flags of the report (../remedy.ts). */
   scope: RemedyScope;
   /** Home records by cleaned path. */
   homeRec: ReadonlyMap<string, HomeRecord>;

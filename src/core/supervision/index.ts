@@ -5,13 +5,13 @@
  * observed supervisor (web UI, Desktop) are in ./apps.ts. Pure.
  */
 import type { ProcessRecord, SupervisorRef } from '../../types.js';
+import { cleanPath } from '../paths.js';
 import { abandonedByApp, appOwnerByEnv, webUiParentOwner } from './apps.js';
 import { launchdRules } from './launchd.js';
 import { type HomeSupervisor, type SupervisionContext, type SupervisorKind, type SupervisorRules } from './rules.js';
 import { s6Rules } from './s6.js';
 import { systemdRules, workerScope } from './systemd.js';
 import { windowsTaskRules } from './windows-task.js';
-import { cleanPath } from '../paths.js';
 
 /** The rules of every supervisor kind, in the order their proofs are asked. */
 export const SUPERVISOR_KINDS: readonly SupervisorRules[] = [systemdRules, s6Rules, launchdRules, windowsTaskRules];
@@ -87,6 +87,12 @@ export function abandonedBy(p: ProcessRecord, ctx: SupervisionContext): Supervis
 }
 
 /**
+ * The order in which kinds add their supervisors to a home's list (systemd before s6 where a home has
+ * both): the first of a home is the one an orphan's finding names, with its restart command.
+ */
+const HOME_ORDER: readonly SupervisorRules[] = [launchdRules, windowsTaskRules, systemdRules, s6Rules];
+
+/**
  * Supervisors that exist for each home (installed units, s6 slots, launchd jobs, Scheduled Tasks),
  * keyed by home path (cleaned), each home's list in the order the kinds report them.
  */
@@ -103,8 +109,6 @@ export function homeSupervisors(ctx: SupervisionContext): Map<string, HomeSuperv
   return out;
 }
 
-/** Home supervisors are listed platform kinds first (one platform's kinds are seen per snapshot). */
-const HOME_ORDER: readonly SupervisorRules[] = [launchdRules, windowsTaskRules, systemdRules, s6Rules];
 
 export type { AddHomeSupervisor, CallerInside, HomeSupervisor, SupervisionContext, SupervisorKind, SupervisorRules } from './rules.js';
 export { supervisionContext } from './rules.js';
