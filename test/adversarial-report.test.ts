@@ -138,7 +138,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('t
     expect(isAlive(owner.pid, owner.startTicks)).toBe(true);
     const line = JSON.parse(fs.readFileSync(path.join(root, 'logs', 'hermes-doctor.log'), 'utf8').trim().split('\n').pop()!) as Record<string, unknown>;
     expect(line.notRestored).toEqual(a.notRestored);
-    const { renderActions } = await import('../src/commands/kill.js');
+    const { renderActions } = await import('../src/output/kill-text.js');
     expect(renderActions([a])).toContain(`NOT restored ${stateFile}`);
   });
 

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import { devMajorMinor, parseLocks, readCmdline, readStat } from '../sources/linux/procfs.js';
-import { type AsyncProcessSignaller, type KillFn, posixSignal } from './signaller-async.js';
+import { type AsyncProcessSignaller, type KillFn, posixSignal } from './signaller.js';
 
 /**
  * A signaller for Linux. `identity` returns null when /proc/PID is gone or a zombie, and rejects when

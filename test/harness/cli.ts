@@ -1,7 +1,6 @@
-// The real CLI run in-process: main() of src/cli.ts with its stdout and stderr captured.
-import { main } from '../../src/cli.js';
-import type { CommandContext } from '../../src/commands/context.js';
-import type { KillContext } from '../../src/commands/kill.js';
+// The real CLI run in-process: main() of src/cli/main.ts with its stdout and stderr captured.
+import { main } from '../../src/cli/main.js';
+import type { CommandContext, KillContext } from '../../src/cli/io.js';
 import type { ScanOptions } from '../../src/sources/index.js';
 import type { ProcessVerdict, Report } from '../../src/types.js';
 
@@ -22,7 +21,7 @@ export interface CliRun {
 export type CliContext = Omit<CommandContext & KillContext, 'stdout' | 'stderr'>;
 
 /**
- * Runs main(args) of src/cli.ts in-process with `ctx` added, capturing stdout and stderr. The second look
+ * Runs main(args) of src/cli/main.ts in-process with `ctx` added, capturing stdout and stderr. The second look
  * of --quiet/--kill/Prometheus is off (`confirmDelayMs: 0`) unless `ctx` or `--confirm-delay` sets it:
  * these runs assert the verdicts of one moment; test/second-look.test.ts covers the second look.
  */
