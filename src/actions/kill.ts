@@ -1,5 +1,5 @@
 /**
- * The `--kill` action (issue 5): carries out a {@link KillPlan} on this host.
+ * The `--kill` action: carries out a {@link KillPlan} on this host.
  *
  * Per target, in order:
  * 1. the audit log of its root must be usable (else refused: no action without a trail);
