@@ -42,7 +42,7 @@ import { observeHermesSources } from './hermes-source.js';
  */
 export const CLOCK_TICKS = 100;
 
-/** Ports a web-UI-managed gateway is given in its environment (reference §6.3). */
+/** The variables that give a web-UI-managed gateway its port in its environment. */
 export const PORT_VARIABLES = ['GATEWAY_PORT', 'HERMES_GATEWAY_PORT'] as const;
 
 /** Options every platform's scan takes. */

@@ -17,6 +17,7 @@ import { linuxLocks } from './locks.js';
 import { linuxOpenFiles } from './open-files.js';
 import { linuxProcessTable } from './process-table.js';
 
+/** Options of scanLinux: where procfs and the supervisors' tools are, and what the scan adds to what it finds. */
 export interface LinuxScanOptions {
   /** procfs mount, default /proc. */
   procRoot?: string;
