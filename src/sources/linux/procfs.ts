@@ -107,7 +107,7 @@ let scratch = Buffer.allocUnsafe(16 * 1024);
 
 /**
  * Reads a procfs file whole with open, read and close only: readFileSync also fstat()s (procfs sizes
- * are 0) and allocates per call, which counts when every process's cmdline is read (issue 8). The
+ * are 0) and allocates per call, which counts when every process's cmdline is read (docs/benchmark.md). The
  * returned bytes are a view of a shared buffer, valid until the next call: decode them at once.
  *
  * @throws the read error (ENOENT/ESRCH when the process left)
