@@ -14,6 +14,7 @@ import { observeHermesSources, singletonLockOf, realSourceFs } from '../src/sour
 import type { HermesSource, HostSnapshot, LockRecord, ProcessRecord, SupervisorObservation } from '../src/types.js';
 import { REPO_ROOT } from './harness/processes.js';
 import { home, proc, snapshot, unit } from './harness/records.js';
+import { requireOrSkip } from './harness/skip.js';
 
 const ROOT = '/root/.hermes';
 const ARGUS = `${ROOT}/profiles/argus`;
@@ -135,7 +136,7 @@ describe('the Hermes source of a gateway, and whether it has the singleton dispa
   };
   const hasKit = fs.existsSync(path.join(kit, 'hermes-agent-v0.15.1.tar.xz')) && fs.existsSync(path.join(kit, 'hermes-agent-306e2d2.tar.xz'));
 
-  it.skipIf(!hasKit && process.env.CI !== 'true')('the real v0.15.1 source has none, 306e2d2 has it; found from the record argv, cwd or PYTHONPATH', () => {
+  it.skipIf(requireOrSkip(`the Hermes kit tarballs (${kit}/hermes-agent-{v0.15.1,306e2d2}.tar.xz)`, hasKit))('the real v0.15.1 source has none, 306e2d2 has it; found from the record argv, cwd or PYTHONPATH', () => {
     const old = unpack('v0.15.1');
     const cur = unpack('306e2d2');
     expect(singletonLockOf(old, realSourceFs)).toEqual({ singleton: false, file: path.join(old, 'gateway', 'run.py') });
