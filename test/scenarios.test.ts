@@ -5,35 +5,24 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../src/core/classify.js';
 import { linuxFacets, scanLinux } from '../src/sources/linux/scan.js';
 import { scanHostFacets } from '../src/sources/scan.js';
 import { readCmdline, readFdLinks, readStat } from '../src/sources/linux/procfs.js';
-import type { Report } from '../src/types.js';
-import { NO_S6, homesArgs, runCli, verdictOf } from './harness/cli.js';
-import { FAKE_SECRET, hasOpen, killAll, startGateway, startProcess, startWorker, waitFor, waitForGatewayReady, waitForOpen } from './harness/processes.js';
-import { addGatewaySlot, startS6Tree, stopAllS6Trees, type S6Tree } from './harness/s6.js';
-import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
+// cli: every JSON document of every scenario follows the README's contract (schema-checked).
+import { NO_S6, cliReport as cli, homesArgs, verdictOf } from './harness/cli.js';
+import { FAKE_SECRET, hasOpen, startGateway, startProcess, startWorker, waitFor, waitForGatewayReady, waitForOpen } from './harness/processes.js';
+import { addGatewaySlot, startS6Tree, type S6Tree } from './harness/s6.js';
+import { makeScratch, profileHome } from './harness/scratch.js';
+import { cleanUpAfterEach } from './harness/cleanup.js';
 import { hasBinary, hasPython3, hasS6, isLinux, requireOrSkip } from './harness/skip.js';
 import { assertOrphansV1 } from './contract.js';
-
-/** Runs the real CLI in-process and returns its exit code, stdout and the parsed JSON (with --json). */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string; report: Report | null }> {
-  const { code, out, err } = await runCli(args);
-  const report = args.includes('--json') ? (JSON.parse(out) as Report) : null;
-  if (report) assertOrphansV1(report); // every JSON document of every scenario follows the README's contract
-  return { code, out, err, report };
-}
 
 const ready = isLinux() && hasPython3();
 
 describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('scenarios on real processes', () => {
-  afterEach(async () => {
-    await stopAllS6Trees();
-    await killAll();
-  });
-  afterAll(() => cleanupAllScratch());
+  cleanUpAfterEach();
 
   describe.skipIf(requireOrSkip('s6 (apt-get install -y s6)', hasS6()))('with a real s6 tree', () => {
     let tree: S6Tree;
