@@ -1,5 +1,7 @@
 /**
- * hermes-doctor as a library: observe a host, classify the snapshot, render the report.
+ * hermes-doctor as a library: scan a host (or read a snapshot), classify it, render the report, plan
+ * and carry out `--kill`, decide as the guard does. Everything else (the parsers, the supervisor
+ * observers, the masking steps inside the renderers, the schedulers, the CLI) is internal.
  *
  * ```ts
  * import { scanHost, classify, renderTable } from 'hermes-doctor';
@@ -8,53 +10,30 @@
  * ```
  */
 export * from './types.js';
+
+// Observe: the one scan of this host, or a snapshot file written by `hermes-doctor snapshot`.
 export { scanHost, type ScanOptions } from './sources/index.js';
-export { scanLinux, type LinuxScanOptions } from './sources/linux/scan.js';
-export { type CommandRunner, type RunResult, execRunner, recordedRunner } from './sources/runner.js';
-export { ENV_ALLOWLIST, filterEnvironBlock } from './sources/environ.js';
-export { classify, type ClassifyOptions, KILLABLE_VERDICTS } from './core/classify.js';
-export { identify, type Identity } from './core/identify.js';
-export { parseHermesArgv, splitCommandLine, type HermesCommand } from './core/argv.js';
-export { renderTable, formatAge } from './output/table.js';
+export { type CommandRunner, type RunResult } from './sources/runner.js';
+export { readSnapshotFile, parseSnapshot, SnapshotError, SNAPSHOT_SCHEMA } from './sources/snapshot-file.js';
+
+// Classify: the verdicts, kanban risks and findings of a snapshot.
+export { classify, type ClassifyOptions } from './core/classify.js';
+
+// Render: every output format; each masks secrets and shows control characters visibly.
+export { renderTable, type TableOptions } from './output/table.js';
 export { renderJson } from './output/json.js';
-// Periodic checks and fleet monitoring (issue 6).
-export { renderPrometheus, type PrometheusOptions } from './output/prometheus.js';
-export { renderNagios, NAGIOS_STATUS } from './output/nagios.js';
 export { renderPlain, PLAIN_FIELDS } from './output/plain.js';
-export { writeFileAtomic, writeTextfile, TEXTFILE_NAME } from './output/textfile.js';
-export { maskSnapshot, renderSnapshot } from './output/snapshot.js';
-export { maskArgv, maskArgvDetailed, maskText, maskShapes, isSecretFlag, isSecretName, MASK, type MaskedArgv } from './core/mask.js';
-export { redact, textModel, renderJsonDocument } from './output/redact.js';
-export { escapeControls, sanitizeTerminalText, terminalSafe, jsonSafe } from './output/terminal.js';
-export { readSnapshotFile, parseSnapshot, validateSnapshot, SnapshotError, SNAPSHOT_SCHEMA } from './sources/snapshot-file.js';
-export { generateSystemdUnits, installSystemd, removeSystemd } from './actions/schedule/systemd.js';
-export { generateCronLine, installCron, removeCron } from './actions/schedule/cron.js';
-export { generatePlist, installLaunchd, removeLaunchd } from './actions/schedule/launchd.js';
-export { parseEvery, type ScheduleSpec } from './actions/schedule/common.js';
-export { scanDarwin, type DarwinScanOptions } from './sources/darwin/scan.js';
-export { scanWin32, type Win32ScanOptions } from './sources/win32/scan.js';
-export { type HostFiles, realHostFiles, rootedHostFiles } from './sources/hostfiles.js';
-export { type ProcessLister, type ProcessRow, type PortLookup, type CommandHostScanOptions } from './sources/processlist.js';
-export { type ProcessIdentity, type SignalOutcome } from './actions/signaller.js';
-export { type AsyncProcessSignaller } from './actions/signaller-async.js';
-export { windowsSignaller } from './actions/signaller-win32.js';
-export { darwinSignaller } from './actions/signaller-darwin.js';
-export { decideGuard, resolveGuardTarget, callerInside, GUARD_SCHEMA, type GuardDecision, type GuardCaller, type GuardTarget, type GuardInput } from './core/guard.js';
-export { renderGuardText } from './output/guard-text.js';
-export { shellHook, HOOK_SHELLS, type HookShell } from './actions/guard/hook.js';
-export { runGuarded } from './actions/guard/run.js';
-export { readCaller } from './sources/caller.js';
-export { unitStates, crashLoopReason, supervisorsByHome, type HomeSupervisor } from './core/supervision.js';
-export { cgroupUnit, observeSystemd, parseSystemctlShow, missingUnitPaths } from './sources/supervisors/systemd.js';
-// Remediation: orphans --kill (issue 5).
-export { planKill, protectedReason, auditRootOf, type KillPlan, type KillPlanOptions, type KillTarget, type KillRefusal, type KillOwner } from './core/kill-plan.js';
+export { renderNagios } from './output/nagios.js';
+export { renderPrometheus, type PrometheusOptions } from './output/prometheus.js';
+export { writeTextfile, TEXTFILE_NAME } from './output/textfile.js';
+export { renderSnapshot, maskSnapshot } from './output/snapshot.js';
+
+// Remove orphans: a pure plan, then the action with injectable platform parts.
+export { planKill, type KillPlan, type KillPlanOptions, type KillTarget, type KillRefusal, type KillOwner } from './core/kill-plan.js';
 export {
   executeKillPlan,
   plannedActions,
-  killedCount,
   platformKillDeps,
-  fsStateFiles,
-  recordPid,
   DEFAULT_GRACE_MS,
   DEFAULT_KILL_WAIT_MS,
   type KillOptions,
@@ -62,5 +41,11 @@ export {
   type StateFiles,
   type SavedFile,
 } from './actions/kill.js';
-export { fileAuditSink, memoryAuditSink, auditLogPath, AUDIT_LOG_NAME, type AuditEntry, type AuditSink } from './actions/audit-log.js';
-export { linuxSignaller, linuxLockHolders } from './actions/signaller-linux.js';
+export { type ProcessIdentity, type SignalOutcome, type AsyncProcessSignaller } from './actions/signaller.js';
+export { auditLogPath, memoryAuditSink, type AuditEntry, type AuditSink } from './actions/audit-log.js';
+
+// Guard: whether `hermes gateway run|restart|start` may run for a home, and its text.
+export { decideGuard, resolveGuardTarget, GUARD_SCHEMA, type GuardDecision, type GuardCaller, type GuardTarget, type GuardInput } from './core/guard.js';
+export { renderGuardText } from './output/guard-text.js';
+export { supervisorsByHome, type HomeSupervisor } from './core/supervision.js';
+export { readCaller } from './sources/caller.js';

@@ -47,8 +47,11 @@ export interface ProcessRecord {
   ppid: number;
   /** Real UID; -1 when unknown. */
   uid: number;
-  /** Start time in clock ticks since boot (field 22 of /proc/PID/stat, man 5 proc); on other platforms a
-   * platform start stamp (e.g. ms since epoch) that is only compared for equality. */
+  /**
+   * Start time. Linux: clock ticks since boot (field 22 of /proc/PID/stat, man 5 proc). macOS and
+   * Windows: centiseconds since the epoch (what Hermes writes as `start_time` there), 0 when unknown;
+   * compared only for equality with identity records and between parent and child.
+   */
   startTicks: number;
   /**
    * Start time as an ISO-8601 UTC string (btime + startTicks / CLK_TCK), or null. Not clock ticks, unlike
@@ -96,14 +99,21 @@ export interface PlatformHints {
   taskLauncher?: { pid: number; launcher: string };
 }
 
-/** A flock/POSIX lock from /proc/locks (man 5 proc), matched by inode to a file of interest. */
+/**
+ * Kinds of lock in /proc/locks (man 5 proc; fs/locks.c `lock_get_status`): flock(2), fcntl(2) record
+ * locks, open file description locks, leases and NFS delegations. macOS records lsof's locks as FLOCK.
+ */
+export const LOCK_KINDS = ['FLOCK', 'POSIX', 'OFDLCK', 'LEASE', 'DELEG'] as const;
+export type LockKind = (typeof LOCK_KINDS)[number];
+
+/** A lock from /proc/locks (man 5 proc; on macOS from lsof), matched by inode to a file of interest. */
 export interface LockRecord {
   /** Path of the locked file of interest. */
   path: string;
-  /** Inode of the locked file. */
+  /** Inode of the locked file (0 on macOS: lsof names the file). */
   inode: number;
-  /** `FLOCK`, `POSIX` or `OFDLCK`. */
-  kind: string;
+  /** What kind of lock: Hermes takes FLOCK on gateway.lock and the dispatcher lock. */
+  kind: LockKind;
   /** `READ` or `WRITE`. */
   access: string;
   /** PID the kernel records for the lock (the process that took it). -1 for OFD locks. */
@@ -285,10 +295,17 @@ export interface WindowsTask {
   enabled?: boolean | null;
 }
 
+/**
+ * What a scan note is about: a process's `fd` table or `environ`ment, the process table (`proc`, macOS
+ * `ps`), `/etc/passwd`, a root's `active_profile`, `/proc/locks` (`locks`), macOS `lsof`, the Windows
+ * default root (`home`) and open `handles`; the supervisor kinds for a supervisor's own notes.
+ */
+export const SCAN_NOTE_KINDS = ['fd', 'environ', 'proc', 'ps', 'passwd', 'active_profile', 'locks', 'lsof', 'home', 'handles', 'systemd', 's6', 'launchd', 'windows-task'] as const;
+export type ScanNoteKind = (typeof SCAN_NOTE_KINDS)[number];
+
 /** Something the scan could not see, reported rather than hidden. */
 export interface ScanNote {
-  /** What: `fd`, `environ`, `cgroup`, `proc`, `locks`, `systemd`, `s6`, … */
-  what: string;
+  what: ScanNoteKind;
   pid?: number;
   detail: string;
 }
@@ -300,7 +317,11 @@ export interface HostSnapshot {
   takenAt: string;
   platform: 'linux' | 'darwin' | 'win32';
   hostname: string;
-  /** Clock ticks per second (sysconf(_SC_CLK_TCK)), 100 on Linux. */
+  /**
+   * Units of `startTicks` per second: 100. On Linux that is USER_HZ, 100 on every mainstream
+   * architecture (man 7 time); hermes-doctor records 100 rather than calling sysconf(_SC_CLK_TCK). Off
+   * Linux start stamps are centiseconds, also 100 per second.
+   */
   clockTicks: number;
   /** Boot time in ms since the epoch (btime of /proc/stat × 1000), or null. */
   bootTimeMs: number | null;

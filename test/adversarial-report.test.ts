@@ -7,15 +7,16 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shellCommand } from '../src/core/shell-quote.js';
 import type { Report } from '../src/types.js';
-import { NO_S6, homesArgs, runCli } from './harness/cli.js';
-import { actionFor as action, cliReport as cli, ownerAndDuplicate } from './harness/kill-cli.js';
+import { NO_S6, cliReport as cli, homesArgs, runCli } from './harness/cli.js';
+import { actionFor as action, ownerAndDuplicate } from './harness/kill-cli.js';
 import { SNAPSHOTS } from './harness/fixtures.js';
-import { CLI_BIN, REPO_ROOT, holdsFlock, isAlive, killAll, readJson, readStartTicks, startGateway, startProcess, waitFor, waitForGatewayReady, waitForOpen } from './harness/processes.js';
-import { addGatewaySlot, slotPid, startS6Tree, stopAllS6Trees } from './harness/s6.js';
-import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
+import { CLI_BIN, REPO_ROOT, holdsFlock, isAlive, readJson, readStartTicks, startGateway, startProcess, waitFor, waitForGatewayReady, waitForOpen } from './harness/processes.js';
+import { addGatewaySlot, slotPid, startS6Tree } from './harness/s6.js';
+import { makeScratch, profileHome } from './harness/scratch.js';
+import { cleanUpAfterEach } from './harness/cleanup.js';
 import { hasBinary, hasPython3, hasS6, isLinux, requireOrSkip } from './harness/skip.js';
 
 
@@ -39,11 +40,7 @@ function shWords(line: string): string[] {
 const ready = isLinux() && hasPython3();
 
 describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('the supervised gateway\u2019s files, always accounted for', () => {
-  afterEach(async () => {
-    await stopAllS6Trees();
-    await killAll();
-  });
-  afterAll(() => cleanupAllScratch());
+  cleanUpAfterEach();
 
   describe.skipIf(requireOrSkip('s6 (apt-get install -y s6)', hasS6()))('on a real s6 tree in a folder with a space', () => {
     it('every remedy for the orphan is the one kill that protects the owner, with the scan flags it needs, quoted; following it keeps the owner\u2019s files', async () => {
@@ -138,7 +135,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('t
     expect(isAlive(owner.pid, owner.startTicks)).toBe(true);
     const line = JSON.parse(fs.readFileSync(path.join(root, 'logs', 'hermes-doctor.log'), 'utf8').trim().split('\n').pop()!) as Record<string, unknown>;
     expect(line.notRestored).toEqual(a.notRestored);
-    const { renderActions } = await import('../src/commands/kill.js');
+    const { renderActions } = await import('../src/output/kill-text.js');
     expect(renderActions([a])).toContain(`NOT restored ${stateFile}`);
   });
 
@@ -157,11 +154,7 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('t
 });
 
 describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('filters and messages that tell the truth', () => {
-  afterEach(async () => {
-    await stopAllS6Trees();
-    await killAll();
-  });
-  afterAll(() => cleanupAllScratch());
+  cleanUpAfterEach();
 
   describe.skipIf(requireOrSkip('s6 (apt-get install -y s6) and sqlite3', hasS6() && hasBinary('sqlite3')))('on a real s6 tree', () => {
     it('--home H keeps the sqlite3 writer on H\u2019s kanban.db with its command; --kill --pid on it says stray holder and why; --kill does not exit 0 while it remains', async () => {

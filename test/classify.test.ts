@@ -6,32 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../src/core/classify.js';
 import type { HomeRecord, HostSnapshot, ProcessRecord, SupervisorObservation } from '../src/types.js';
-import { home, proc, unit } from './harness/records.js';
+import { home, proc, snapshot, unit } from './harness/records.js';
 
-function snap(processes: ProcessRecord[], homes: HomeRecord[], supervisors: SupervisorObservation[] = []): HostSnapshot {
-  return {
-    schema: 'hermes-doctor.snapshot/v1',
-    takenAt: '2026-11-23T00:00:00.000Z',
-    platform: 'linux',
-    hostname: 'test',
-    clockTicks: 100,
-    bootTimeMs: null,
-    scannerUid: 0,
-    scannerPids: [99999],
-    scanMs: 1,
-    processes,
-    processCount: processes.length,
-    userHomes: { '0': '/root' },
-    activeProfiles: { '/root/.hermes': null },
-    locks: [],
-    homes,
-    supervisors: supervisors.length ? supervisors : [
-      { kind: 'systemd', status: 'absent', detail: 'not booted', systemdUnits: [] },
-      { kind: 's6', status: 'absent', detail: 'no scan dir', s6Slots: [] },
-    ],
-    notes: [],
-  };
-}
+/** No supervisors given: neither systemd nor s6 on the host. */
+const snap = (processes: ProcessRecord[], homes: HomeRecord[], supervisors: SupervisorObservation[] = []): HostSnapshot =>
+  snapshot({ processes, homes, ...(supervisors.length ? { supervisors } : {}) });
 
 const GW = ['/venv/bin/python', '-m', 'hermes_cli.main', 'gateway', 'run'];
 const KANBAN = (pid: number, root = '/root/.hermes') => [{ fd: 7, path: `${root}/kanban.db`, mode: 'rw' as const, deleted: false }];

@@ -7,14 +7,15 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type GuardCaller, type GuardDecision, callerInside, decideGuard, resolveGuardTarget } from '../src/core/guard.js';
 import type { HomeSupervisor } from '../src/core/supervision.js';
 import type { ProcessVerdict, Report } from '../src/types.js';
 import { parseGuardV1 } from './guard-contract.js';
 import { NO_S6, runCli } from './harness/cli.js';
-import { CLI_BIN as CLI, MINIMAL_PATH, killAll, startProcess, waitFor } from './harness/processes.js';
-import { addGatewaySlot, startS6Tree, stopAllS6Trees } from './harness/s6.js';
+import { CLI_BIN as CLI, MINIMAL_PATH, startProcess, waitFor } from './harness/processes.js';
+import { addGatewaySlot, startS6Tree } from './harness/s6.js';
+import { cleanUpAfterEach } from './harness/cleanup.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { hasBinary, hasPython3, hasS6, isLinux, requireOrSkip } from './harness/skip.js';
 
@@ -144,11 +145,7 @@ describe('guard decision (pure)', () => {
 const ready = isLinux() && hasPython3();
 
 describe.skipIf(requireOrSkip('Linux /proc and python3', ready))('guard on this host (no supervisor)', () => {
-  afterEach(async () => {
-    await stopAllS6Trees();
-    await killAll();
-  });
-  afterAll(() => cleanupAllScratch());
+  cleanUpAfterEach();
 
   it('allows on a host with no supervisor (exit 0) and says why; --json follows hermes-doctor.guard/v1', async () => {
     const root = makeScratch().root('argus');

@@ -11,9 +11,10 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { classify } from '../src/core/classify.js';
 import { observeHermesSources, singletonLockOf, realSourceFs } from '../src/sources/hermes-source.js';
-import type { HermesSource, HomeRecord, HostSnapshot, LockRecord, ProcessRecord, SupervisorObservation } from '../src/types.js';
+import type { HermesSource, HostSnapshot, LockRecord, ProcessRecord, SupervisorObservation } from '../src/types.js';
 import { REPO_ROOT } from './harness/processes.js';
-import { home, proc, unit } from './harness/records.js';
+import { home, proc, snapshot, unit } from './harness/records.js';
+import { requireOrSkip } from './harness/skip.js';
 
 const ROOT = '/root/.hermes';
 const ARGUS = `${ROOT}/profiles/argus`;
@@ -25,19 +26,6 @@ const flock = (file: string, pid: number): LockRecord => ({ path: file, inode: 1
 const gwLock = (h: string, pid: number) => flock(`${h}/gateway.lock`, pid);
 const DISPATCHER = `${ROOT}/kanban/.dispatcher.lock`;
 
-function snap(processes: ProcessRecord[], homes: HomeRecord[], over: Partial<HostSnapshot> = {}, supervisors?: SupervisorObservation[]): HostSnapshot {
-  return {
-    schema: 'hermes-doctor.snapshot/v1', takenAt: TAKEN, platform: 'linux', hostname: 'test', clockTicks: 100, bootTimeMs: null,
-    scannerUid: 0, scannerPids: [99999], scanMs: 1, processes, processCount: processes.length, userHomes: { '0': '/root' },
-    activeProfiles: { [ROOT]: null }, locks: [], homes,
-    supervisors: supervisors ?? [
-      { kind: 'systemd', status: 'absent', detail: 'not booted', systemdUnits: [] },
-      { kind: 's6', status: 'absent', detail: 'no scan dir', s6Slots: [] },
-    ],
-    notes: [], ...over,
-  };
-}
-
 /** The incident on systemd: the unit's default gateway (10) and a shell `-p argus` gateway beside an argus unit that is down (20). */
 function incident(over: Partial<HostSnapshot>, extra: Partial<ProcessRecord> = {}) {
   const sd: SupervisorObservation = {
@@ -45,15 +33,17 @@ function incident(over: Partial<HostSnapshot>, extra: Partial<ProcessRecord> = {
     systemdUnits: [unit({ mainPid: 10 }), unit({ unit: 'hermes-gateway-argus.service', mainPid: 0, activeState: 'failed', subState: 'failed', controlGroup: '/system.slice/hermes-gateway-argus.service', hermesHome: ARGUS, execStart: [...GW.slice(0, 3), '-p', 'argus', 'gateway', 'run'] })],
   };
   const cg = [{ hierarchy: 0, controllers: '', path: '/system.slice/hermes-gateway.service' }];
-  return snap(
-    [
+  return snapshot({
+    takenAt: TAKEN,
+    processes: [
       proc(10, GW, { cgroups: cg, env: { HERMES_HOME: ROOT }, startTime: OLD }),
       proc(20, [...GW.slice(0, 3), '-p', 'argus', 'gateway', 'run'], { env: { HERMES_HOME: ROOT }, startTime: OLD, tty: 'pts/1', ...extra }),
     ],
-    [home(ROOT), home(ARGUS)],
-    { locks: [gwLock(ROOT, 10), gwLock(ARGUS, 20)], ...over },
-    [sd, { kind: 's6', status: 'absent', detail: '', s6Slots: [] }],
-  );
+    homes: [home(ROOT), home(ARGUS)],
+    supervisors: [sd, { kind: 's6', status: 'absent', detail: '', s6Slots: [] }],
+    locks: [gwLock(ROOT, 10), gwLock(ARGUS, 20)],
+    ...over,
+  });
 }
 const kanbanOf = (r: ReturnType<typeof classify>) => r.kanban.find((k) => k.db === `${ROOT}/kanban.db`)!;
 
@@ -146,7 +136,7 @@ describe('the Hermes source of a gateway, and whether it has the singleton dispa
   };
   const hasKit = fs.existsSync(path.join(kit, 'hermes-agent-v0.15.1.tar.xz')) && fs.existsSync(path.join(kit, 'hermes-agent-306e2d2.tar.xz'));
 
-  it.skipIf(!hasKit && process.env.CI !== 'true')('the real v0.15.1 source has none, 306e2d2 has it; found from the record argv, cwd or PYTHONPATH', () => {
+  it.skipIf(requireOrSkip(`the Hermes kit tarballs (${kit}/hermes-agent-{v0.15.1,306e2d2}.tar.xz)`, hasKit))('the real v0.15.1 source has none, 306e2d2 has it; found from the record argv, cwd or PYTHONPATH', () => {
     const old = unpack('v0.15.1');
     const cur = unpack('306e2d2');
     expect(singletonLockOf(old, realSourceFs)).toEqual({ singleton: false, file: path.join(old, 'gateway', 'run.py') });

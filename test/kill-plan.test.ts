@@ -6,16 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { classify } from '../src/core/classify.js';
 import { planKill } from '../src/core/kill-plan.js';
 import type { HomeRecord, HostSnapshot, ProcessRecord, SupervisorObservation } from '../src/types.js';
-import { home, proc, unit } from './harness/records.js';
+import { home, proc, snapshot, unit } from './harness/records.js';
 import { FAKE_SECRET } from './harness/processes.js';
 
-function snap(processes: ProcessRecord[], homes: HomeRecord[], supervisors: SupervisorObservation[], over: Partial<HostSnapshot> = {}): HostSnapshot {
-  return {
-    schema: 'hermes-doctor.snapshot/v1', takenAt: '2026-11-23T00:00:00.000Z', platform: 'linux', hostname: 'test', clockTicks: 100,
-    bootTimeMs: null, scannerUid: 0, scannerPids: [99999, 99998], scanMs: 1, processes, processCount: processes.length,
-    userHomes: { '0': '/root', '1000': '/home/alice' }, activeProfiles: { '/root/.hermes': null }, locks: [], homes, supervisors, notes: [], ...over,
-  };
-}
+/** The scanner is PID 99999 with parent 99998; alice (uid 1000) has processes too. */
+const snap = (processes: ProcessRecord[], homes: HomeRecord[], supervisors: SupervisorObservation[], over: Partial<HostSnapshot> = {}): HostSnapshot =>
+  snapshot({ scannerPids: [99999, 99998], userHomes: { '0': '/root', '1000': '/home/alice' }, processes, homes, supervisors, ...over });
 
 const GW = ['/venv/bin/python', '-m', 'hermes_cli.main', 'gateway', 'run'];
 const UNIT_CG = [{ hierarchy: 0, controllers: '', path: '/system.slice/hermes-gateway.service' }];

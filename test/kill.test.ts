@@ -8,21 +8,21 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { memoryAuditSink } from '../src/actions/audit-log.js';
 import { executeKillPlan, recordPid } from '../src/actions/kill.js';
 import { darwinSignaller } from '../src/actions/signaller-darwin.js';
 import { linuxLockHolders, linuxSignaller } from '../src/actions/signaller-linux.js';
 import { windowsSignaller } from '../src/actions/signaller-win32.js';
-import type { AsyncProcessSignaller } from '../src/actions/signaller-async.js';
-import { scanWithSnapshot } from '../src/commands/orphans.js';
+import type { AsyncProcessSignaller } from '../src/actions/signaller.js';
+import { scanWithSnapshot } from '../src/commands/scan-host.js';
 import { type KillPlan, type KillTarget, planKill } from '../src/core/kill-plan.js';
 import { recordedRunner } from '../src/sources/runner.js';
 import { cimArgs } from '../src/sources/win32/cim.js';
 import type { KillAction, Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
-import { NO_S6, homesArgs } from './harness/cli.js';
-import { actionFor as action, auditLines, cliReport as cli, ownerAndDuplicate } from './harness/kill-cli.js';
+import { NO_S6, cliReport as cli, homesArgs } from './harness/cli.js';
+import { actionFor as action, auditLines, ownerAndDuplicate } from './harness/kill-cli.js';
 import { recordedResult } from './harness/fixtures.js';
 import {
   CLI_BIN as CLI,
@@ -31,7 +31,6 @@ import {
   STANDIN_PYTHONPATH,
   holdsFlock,
   isAlive,
-  killAll,
   readStartTicks,
   startGateway,
   startProcess,
@@ -41,8 +40,9 @@ import {
   waitForGatewayReady,
   waitForOpen,
 } from './harness/processes.js';
-import { addGatewaySlot, slotPid, startS6Tree, stopAllS6Trees } from './harness/s6.js';
-import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
+import { addGatewaySlot, slotPid, startS6Tree } from './harness/s6.js';
+import { makeScratch, profileHome } from './harness/scratch.js';
+import { cleanUpAfterEach } from './harness/cleanup.js';
 import { hasBinary, hasPython3, hasS6, isLinux, isRoot, requireOrSkip } from './harness/skip.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
 import { ownTeardownProblems } from './harness/foreign-cgroups.js';
@@ -54,11 +54,7 @@ import { ownTeardownProblems } from './harness/foreign-cgroups.js';
 const ready = isLinux() && hasPython3();
 
 describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('--kill on real processes', () => {
-  afterEach(async () => {
-    await stopAllS6Trees();
-    await killAll();
-  });
-  afterAll(() => cleanupAllScratch());
+  cleanUpAfterEach();
 
   it('a duplicate that exits on SIGTERM: terminated, the owner keeps PID, start time, lock and files; exit 0; audit line 0600', async () => {
     const { root, owner, dup } = await ownerAndDuplicate();

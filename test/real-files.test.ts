@@ -15,7 +15,7 @@ import { scanLinux } from '../src/sources/linux/scan.js';
 import type { HomeRecord, HostSnapshot, IdentityFile, LockRecord, ProcessRecord } from '../src/types.js';
 import { FIXTURES } from './harness/fixtures.js';
 import { holdsFlock, killAll, readCmdline, startProcess, waitFor } from './harness/processes.js';
-import { home, proc } from './harness/records.js';
+import { home, proc, snapshot } from './harness/records.js';
 import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
 import { isLinux, requireOrSkip } from './harness/skip.js';
 
@@ -67,30 +67,8 @@ describe('parsers accept the real files of both versions', () => {
 const ROOT = '/root/.hermes';
 const ARGUS = `${ROOT}/profiles/argus`;
 
-function snap(processes: ProcessRecord[], homes: HomeRecord[], locks: LockRecord[]): HostSnapshot {
-  return {
-    schema: 'hermes-doctor.snapshot/v1',
-    takenAt: '2026-12-02T06:00:00.000Z',
-    platform: 'linux',
-    hostname: 'test',
-    clockTicks: 100,
-    bootTimeMs: null,
-    scannerUid: 0,
-    scannerPids: [99999],
-    scanMs: 1,
-    processes,
-    processCount: processes.length,
-    userHomes: { '0': '/root' },
-    activeProfiles: { [ROOT]: null },
-    locks,
-    homes,
-    supervisors: [
-      { kind: 'systemd', status: 'absent', detail: 'not booted', systemdUnits: [] },
-      { kind: 's6', status: 'absent', detail: 'no scan dir', s6Slots: [] },
-    ],
-    notes: [],
-  };
-}
+const snap = (processes: ProcessRecord[], homes: HomeRecord[], locks: LockRecord[]): HostSnapshot =>
+  snapshot({ takenAt: '2026-12-02T06:00:00.000Z', processes, homes, locks });
 
 /** The real 306e2d2 spt-module record, moved to ARGUS. */
 function realRecord(file: string, kind: 'pid' | 'lock'): IdentityFile {

@@ -14,20 +14,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Report } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
 import { verdictOf } from './harness/cli.js';
-import { flockHolder, kitEnv, kitVersions, prepareKit, readRecord, realHermesAvailable, realSystemdUnit, type HermesKit } from './harness/hermes.js';
-import { CLI_BIN, REPO_ROOT, readStat, waitFor } from './harness/processes.js';
+import { flockHolder, kitEnv, readRecord, realSystemdUnit } from './harness/hermes.js';
+import { CLI_BIN, readStat, waitFor } from './harness/processes.js';
 import { ownTeardownProblems } from './harness/foreign-cgroups.js';
-import { requireOrSkip } from './harness/skip.js';
+import { builtDist, describeRealHermes } from './harness/real-suite.js';
 import { bootSystemd, nsScratchDir, systemdAvailable, teardownAll, teardownProblems, type SystemdNs } from './harness/systemd.js';
 
 const sysd = systemdAvailable();
-const real = realHermesAvailable();
-const builtCli = fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'));
-const runnable = sysd.ok && real.ok && builtCli;
 
 /** The PID, as seen inside the namespace, of a host PID (last field of NSpid); null when gone. */
 function innerPid(outer: number): number | null {
@@ -46,21 +43,16 @@ function innerLockHolder(home: string): number | null {
   return outer === null ? null : innerPid(outer);
 }
 
-describe.skipIf(
-  requireOrSkip(`real systemd in a namespace (${sysd.why}), the real Hermes gateway (${real.why}) and a built dist/ (npm run build)`, runnable),
-)('the incident on a real systemd with the real Hermes gateway', () => {
-  afterAll(async () => {
-    await teardownAll();
-  }, 60_000);
-
-  describe.each(kitVersions())('Hermes %s', (version) => {
-    let kit: HermesKit;
+describeRealHermes(
+  'the incident on a real systemd with the real Hermes gateway',
+  [{ what: `real systemd in a namespace (${sysd.why})`, ok: sysd.ok }, builtDist()],
+  (kit) => {
     let ns: SystemdNs;
     let unit = '';
-    const dir = runnable ? nsScratchDir('real-') : '/nonexistent';
-    const userHome = path.join(dir, 'home');
-    const root = path.join(userHome, '.hermes');
-    const argusHome = path.join(root, 'profiles', 'argus');
+    // Made in beforeAll, which runs only where the suite does.
+    let userHome = '';
+    let root = '';
+    let argusHome = '';
 
     async function doctor(args: string[]): Promise<{ code: number | null; report: Report }> {
       const r = await ns.exec(['node', CLI_BIN, ...args], { timeoutMs: 60_000 });
@@ -71,7 +63,9 @@ describe.skipIf(
     }
 
     beforeAll(async () => {
-      kit = prepareKit(version);
+      userHome = path.join(nsScratchDir('real-'), 'home');
+      root = path.join(userHome, '.hermes');
+      argusHome = path.join(root, 'profiles', 'argus');
       fs.mkdirSync(argusHome, { recursive: true });
       const u = realSystemdUnit(kit, { userHome, home: root });
       unit = u.name;
@@ -166,5 +160,6 @@ describe.skipIf(
         expect(verdictOf(after.report, now).verdict).toBe('supervised');
       }
     }, 300_000);
-  });
-});
+  },
+  { afterAll: teardownAll },
+);

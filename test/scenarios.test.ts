@@ -5,34 +5,24 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../src/core/classify.js';
-import { scanLinux } from '../src/sources/linux/scan.js';
+import { linuxFacets, scanLinux } from '../src/sources/linux/scan.js';
+import { scanHostFacets } from '../src/sources/scan.js';
 import { readCmdline, readFdLinks, readStat } from '../src/sources/linux/procfs.js';
-import type { Report } from '../src/types.js';
-import { NO_S6, homesArgs, runCli, verdictOf } from './harness/cli.js';
-import { FAKE_SECRET, hasOpen, killAll, startGateway, startProcess, startWorker, waitFor, waitForGatewayReady, waitForOpen } from './harness/processes.js';
-import { addGatewaySlot, startS6Tree, stopAllS6Trees, type S6Tree } from './harness/s6.js';
-import { cleanupAllScratch, makeScratch, profileHome } from './harness/scratch.js';
+// cli: every JSON document of every scenario follows the README's contract (schema-checked).
+import { NO_S6, cliReport as cli, homesArgs, verdictOf } from './harness/cli.js';
+import { FAKE_SECRET, hasOpen, startGateway, startProcess, startWorker, waitFor, waitForGatewayReady, waitForOpen } from './harness/processes.js';
+import { addGatewaySlot, startS6Tree, type S6Tree } from './harness/s6.js';
+import { makeScratch, profileHome } from './harness/scratch.js';
+import { cleanUpAfterEach } from './harness/cleanup.js';
 import { hasBinary, hasPython3, hasS6, isLinux, requireOrSkip } from './harness/skip.js';
 import { assertOrphansV1 } from './contract.js';
-
-/** Runs the real CLI in-process and returns its exit code, stdout and the parsed JSON (with --json). */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string; report: Report | null }> {
-  const { code, out, err } = await runCli(args);
-  const report = args.includes('--json') ? (JSON.parse(out) as Report) : null;
-  if (report) assertOrphansV1(report); // every JSON document of every scenario follows the README's contract
-  return { code, out, err, report };
-}
 
 const ready = isLinux() && hasPython3();
 
 describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('scenarios on real processes', () => {
-  afterEach(async () => {
-    await stopAllS6Trees();
-    await killAll();
-  });
-  afterAll(() => cleanupAllScratch());
+  cleanUpAfterEach();
 
   describe.skipIf(requireOrSkip('s6 (apt-get install -y s6)', hasS6()))('with a real s6 tree', () => {
     let tree: S6Tree;
@@ -253,11 +243,12 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
   it('8b. processes that exit mid-scan are dropped, never half-reported', async () => {
     const scratch = makeScratch();
     const root = scratch.root();
+    const churnArgv = ['python3', '-m', 'hermes_cli.main', 'gateway', 'status'];
     // Hermes-looking processes that exit at once, started continuously while scans run.
     let stop = false;
     const churn = (async () => {
       while (!stop) {
-        const p = startProcess(['python3', '-m', 'hermes_cli.main', 'gateway', 'status'], { env: { HERMES_HOME: root } });
+        const p = startProcess(churnArgv, { env: { HERMES_HOME: root } });
         await p.exited;
       }
     })();
@@ -267,6 +258,14 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
         for (const p of snap.processes) {
           expect(p.startTicks).toBeGreaterThan(0);
           expect(Array.isArray(p.argv)).toBe(true);
+          // Whole or absent: every field read, nothing marked as having left during the read.
+          expect(p.startTime).not.toBeNull();
+          expect(p.uid).toBeGreaterThanOrEqual(0);
+          expect([p.visibility.fd, p.visibility.environ, p.visibility.cgroup]).not.toContain('gone');
+          if (p.argv.join(' ') === churnArgv.join(' ')) {
+            expect(p.env.HERMES_HOME).toBe(root);
+            expect(p.cgroups.length).toBeGreaterThan(0);
+          }
         }
         classify(snap);
       }
@@ -274,6 +273,56 @@ describe.skipIf(requireOrSkip('Linux /proc and python3 with sqlite3', ready))('s
       stop = true;
       await churn;
     }
+
+    // Deterministically: one gateway ends after the process table was read and before it is read in
+    // full, another in the middle of its own read (after its first stat); a third is left alone.
+    const groot = makeScratch().root('argus', 'scout', 'relay');
+    const home = (profile: string) => profileHome(groot, profile);
+    // Children of this process: it cannot reap them while the scan reads synchronously, so each one is a
+    // zombie (exited, still in /proc) when the scan reaches it, the hardest case to tell from a live one.
+    const before = startGateway({ root: groot, profile: 'argus', detached: 'child' });
+    const mid = startGateway({ root: groot, profile: 'scout', detached: 'child' });
+    const kept = startGateway({ root: groot, profile: 'relay' });
+    await Promise.all([waitForGatewayReady(home('argus'), before.pid), waitForGatewayReady(home('scout'), mid.pid), waitForGatewayReady(home('relay'), kept.pid)]);
+    /** SIGKILL a gateway this test started, and wait (synchronously: the scan is mid-read) until it has exited. */
+    const end = (pid: number) => {
+      process.kill(pid, 'SIGKILL');
+      const deadline = performance.now() + 5000;
+      for (;;) {
+        const st = readStat(pid);
+        if (!st.ok || st.value.state === 'Z' || performance.now() > deadline) break;
+      }
+    };
+    const hooked: number[] = [];
+    const facets = linuxFacets({ s6ScanDir: '/nonexistent', extraHomes: [groot] }, (pid) => {
+      if (pid !== mid.pid) return;
+      hooked.push(pid);
+      end(pid);
+    });
+    const read = facets.table.read;
+    facets.table.read = (pid, argv, handles) => {
+      if (pid === before.pid) {
+        hooked.push(pid);
+        end(pid);
+      }
+      return read(pid, argv, handles);
+    };
+    const snap = await scanHostFacets(facets, { extraHomes: [groot] });
+    expect(hooked).toEqual(expect.arrayContaining([before.pid, mid.pid]));
+    expect(snap.processes.map((p) => p.pid)).not.toContain(before.pid);
+    expect(snap.processes.map((p) => p.pid)).not.toContain(mid.pid);
+    const k = snap.processes.find((p) => p.pid === kept.pid)!;
+    expect(k).toBeDefined();
+    expect(k.startTicks).toBe(kept.startTicks);
+    expect(k.startTime).not.toBeNull();
+    expect(k.argv).toContain('gateway');
+    expect(k.visibility).toEqual({ fd: 'ok', environ: 'ok', cgroup: 'ok' });
+    expect(k.cgroups.length).toBeGreaterThan(0);
+    expect(k.handles.map((h) => h.path)).toContain(path.join(home('relay'), 'gateway.lock'));
+    expect(snap.locks.some((l) => l.pid === kept.pid)).toBe(true);
+    expect(snap.locks.some((l) => l.pid === before.pid || l.pid === mid.pid)).toBe(false);
+    classify(snap);
+
     // A process that is gone reads as gone.
     const p = startProcess(['sleep', '30']);
     const pid = p.pid;

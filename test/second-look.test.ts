@@ -9,11 +9,12 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { STARTUP_WINDOW_MS, classify } from '../src/core/classify.js';
 import { planKill } from '../src/core/kill-plan.js';
 import { DEFAULT_CONFIRM_DELAY_MS, confirmedPlan, confirmedReport } from '../src/core/second-look.js';
-import { confirmDelayOf, confirmsProblems } from '../src/commands/confirm.js';
+import { confirmDelayOf } from '../src/cli/options.js';
+import { confirmsProblems } from '../src/commands/orphans.js';
 import type { HostSnapshot, ProcessRecord, Report } from '../src/types.js';
 import { NO_S6, runCli } from './harness/cli.js';
 import { isAlive, killAll, startGateway, waitForGatewayReady, waitForOpen } from './harness/processes.js';
-import { home, proc } from './harness/records.js';
+import { home, proc, snapshot } from './harness/records.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 import { hasPython3, isLinux, requireOrSkip } from './harness/skip.js';
 
@@ -22,21 +23,16 @@ const GW = ['/usr/bin/python3', '-m', 'hermes_cli.main', 'gateway', 'run'];
 const at = (s: number) => new Date(Date.parse('2026-12-02T06:00:00.000Z') - s * 1000).toISOString();
 
 function snap(processes: ProcessRecord[]): HostSnapshot {
-  return {
-    schema: 'hermes-doctor.snapshot/v1', takenAt: at(0), platform: 'linux', hostname: 'test', clockTicks: 100, bootTimeMs: null,
-    scannerUid: 0, scannerPids: [99999], scanMs: 1, processes, processCount: processes.length, userHomes: { '0': '/root' },
-    activeProfiles: { [ROOT]: null }, homes: [home(ROOT, { pidFile: { path: `${ROOT}/gateway.pid`, status: 'ok', pid: 10, startTime: 1010 } })],
+  return snapshot({
+    takenAt: at(0),
+    processes,
+    homes: [home(ROOT, { pidFile: { path: `${ROOT}/gateway.pid`, status: 'ok', pid: 10, startTime: 1010 } })],
     // PID 10 owns the home and is the root's dispatcher (306e2d2): the others do not dispatch.
     locks: [
       { path: `${ROOT}/gateway.lock`, inode: 1, kind: 'FLOCK', access: 'WRITE', pid: 10 },
       { path: `${ROOT}/kanban/.dispatcher.lock`, inode: 2, kind: 'FLOCK', access: 'WRITE', pid: 10 },
     ],
-    supervisors: [
-      { kind: 'systemd', status: 'absent', detail: 'not booted', systemdUnits: [] },
-      { kind: 's6', status: 'absent', detail: 'no scan dir', s6Slots: [] },
-    ],
-    notes: [],
-  };
+  });
 }
 const LOCK_FD = [{ fd: 15, path: `${ROOT}/gateway.lock`, mode: 'rw' as const, deleted: false }];
 

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { classifyFromFile } from '../src/commands/monitoring.js';
+import { classifyFromFile } from '../src/commands/from-file.js';
 import { classify } from '../src/core/classify.js';
 import { MASK, maskArgv, maskShapes } from '../src/core/mask.js';
 import { formatAge } from '../src/output/table.js';

@@ -16,7 +16,7 @@ import { renderTable } from '../src/output/table.js';
 import type { CgroupLine, HostSnapshot, ProcessRecord, SupervisorObservation } from '../src/types.js';
 import { assertOrphansV1 } from './contract.js';
 import { FIXTURES } from './harness/fixtures.js';
-import { home, proc as baseProc } from './harness/records.js';
+import { home, proc as baseProc, snapshot as hostSnapshot } from './harness/records.js';
 
 const FIX = path.join(FIXTURES, 'systemd-user');
 const fx = (name: string) => fs.readFileSync(path.join(FIX, name), 'utf8');
@@ -63,15 +63,17 @@ async function observeUser(): Promise<SupervisorObservation> {
 const proc = (pid: number, argv: string[], over: Partial<ProcessRecord> = {}): ProcessRecord =>
   baseProc(pid, argv, { uid: 1000, comm: 'python', cgroups: [], ...over });
 
-function snapshot(processes: ProcessRecord[], systemd: SupervisorObservation): HostSnapshot {
-  return {
-    schema: 'hermes-doctor.snapshot/v1', takenAt: '2026-11-23T09:00:00.000Z', platform: 'linux', hostname: 'laptop', clockTicks: 100,
-    bootTimeMs: null, scannerUid: 0, scannerPids: [99999], scanMs: 1, processes, processCount: processes.length,
-    userHomes: { '1000': '/home/michel' }, activeProfiles: { '/home/michel/.hermes': null }, locks: [],
+/** Michel's laptop: his root and argus profile, `systemd` beside no s6. */
+const snapshot = (processes: ProcessRecord[], systemd: SupervisorObservation): HostSnapshot =>
+  hostSnapshot({
+    takenAt: '2026-11-23T09:00:00.000Z',
+    hostname: 'laptop',
+    processes,
+    userHomes: { '1000': '/home/michel' },
+    activeProfiles: { '/home/michel/.hermes': null },
     homes: [home('/home/michel/.hermes'), home('/home/michel/.hermes/profiles/argus')],
-    supervisors: [systemd, { kind: 's6', status: 'absent', detail: 'none', s6Slots: [] }], notes: [],
-  };
-}
+    supervisors: [systemd, { kind: 's6', status: 'absent', detail: 'none', s6Slots: [] }],
+  });
 
 const PY = '/home/michel/.hermes/hermes-agent/venv/bin/python';
 const HOME_ENV = { HOME: '/home/michel' };

@@ -1,5 +1,5 @@
 /**
- * The `--kill` action (issue 5): carries out a {@link KillPlan} on this host.
+ * The `--kill` action: carries out a {@link KillPlan} on this host.
  *
  * Per target, in order:
  * 1. the audit log of its root must be usable (else refused: no action without a trail);
@@ -18,7 +18,6 @@
  * Windows CIM + taskkill), a lock reader, the state-file store and the audit sink.
  */
 import fs from 'node:fs';
-import { writeFileAtomic } from '../output/textfile.js';
 import path from 'node:path';
 import type { KillOwner, KillPlan, KillRefusal, KillTarget } from '../core/kill-plan.js';
 import { maskArgv, maskShapes } from '../core/mask.js';
@@ -26,16 +25,15 @@ import { FILES } from '../core/paths.js';
 import { parseIdentityFile } from '../sources/homes.js';
 import { safeReadFile } from '../sources/safe-read.js';
 import type { KillAction, KillOutcome } from '../types.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { type AuditEntry, type AuditSink, fileAuditSink } from './audit-log.js';
-import type { AsyncProcessSignaller } from './signaller-async.js';
+import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS } from './kill-timing.js';
+import type { AsyncProcessSignaller } from './signaller.js';
 import { linuxLockHolders, linuxSignaller } from './signaller-linux.js';
 import { darwinSignaller } from './signaller-darwin.js';
 import { windowsSignaller } from './signaller-win32.js';
 
-/** Default grace between SIGTERM and SIGKILL, ms (`--grace 10`). */
-export const DEFAULT_GRACE_MS = 10_000;
-/** How long to wait after SIGKILL before reporting `failed`, ms (Hermes's own --replace waits 5 s). */
-export const DEFAULT_KILL_WAIT_MS = 5_000;
+export { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS };
 
 /** A saved identity file: its bytes, permission bits and owner (restored by root as the same owner). */
 export interface SavedFile {

@@ -6,7 +6,7 @@
  */
 import { type CommandRunner, execRunner } from '../sources/runner.js';
 import { argvOfPsCommand, startStamp } from '../sources/darwin/ps.js';
-import { type AsyncProcessSignaller, type KillFn, posixSignal } from './signaller-async.js';
+import { type AsyncProcessSignaller, type KillFn, posixSignal } from './signaller.js';
 
 export type { KillFn };
 

@@ -8,8 +8,9 @@
  * owner still holds its gateway.lock.
  */
 import fs from 'node:fs';
+import { locksOnFile } from '../core/lock-match.js';
 import { devMajorMinor, parseLocks, readCmdline, readStat } from '../sources/linux/procfs.js';
-import { type AsyncProcessSignaller, type KillFn, posixSignal } from './signaller-async.js';
+import { type AsyncProcessSignaller, type KillFn, posixSignal } from './signaller.js';
 
 /**
  * A signaller for Linux. `identity` returns null when /proc/PID is gone or a zombie, and rejects when
@@ -45,8 +46,9 @@ export function linuxSignaller(procRoot = '/proc', kill: KillFn = process.kill.b
 }
 
 /**
- * PIDs holding a FLOCK/POSIX/OFD lock on `file` now, matched by inode (and device, unless overlayfs
- * makes the device differ) in /proc/locks. Null when the file or /proc/locks cannot be read.
+ * PIDs holding a FLOCK/POSIX/OFD lock on `file` now, matched in /proc/locks by the scan's own matcher
+ * (core/lock-match.ts: device and inode; the inode alone only when all its locks sit on one device, as
+ * on overlayfs), so this answer and the next scan agree. Null when the file or /proc/locks cannot be read.
  */
 export function linuxLockHolders(file: string, procRoot = '/proc'): number[] | null {
   let st: fs.Stats;
@@ -57,8 +59,5 @@ export function linuxLockHolders(file: string, procRoot = '/proc'): number[] | n
   } catch {
     return null;
   }
-  const locks = parseLocks(text).filter((l) => l.inode === st.ino);
-  const { major, minor } = devMajorMinor(st.dev);
-  const exact = locks.filter((l) => l.major === major && l.minor === minor);
-  return [...new Set((exact.length > 0 ? exact : locks).map((l) => l.pid))];
+  return [...new Set(locksOnFile(parseLocks(text), { ...devMajorMinor(st.dev), inode: st.ino }).map((l) => l.pid))];
 }

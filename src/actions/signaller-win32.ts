@@ -10,9 +10,9 @@
  */
 import { type CommandRunner, execRunner } from '../sources/runner.js';
 import { argvOfCommandLine, cimArgs, parseCimJson } from '../sources/win32/cim.js';
-import type { AsyncProcessSignaller } from './signaller-async.js';
+import type { AsyncProcessSignaller } from './signaller.js';
 
-export type { AsyncProcessSignaller } from './signaller-async.js';
+export type { AsyncProcessSignaller } from './signaller.js';
 
 export interface WindowsSignallerOptions {
   /** Timeout of each command, ms (default 15000: PowerShell starts slowly). */

@@ -1,30 +1,65 @@
 /**
  * `hermes-doctor guard [--home H | --profile P] [--force] [--json] [-- COMMAND ARGS…]` and
- * `hermes-doctor guard --shell-hook bash|zsh|fish` (issue 4). Thin: it scans, reads the caller, and
- * hands everything to the pure decision in src/core/guard.ts; with COMMAND it then runs it
- * (src/actions/guard/run.ts). Exit: 0 allowed (or COMMAND's own code), 1 refused, 3 usage error.
+ * `hermes-doctor guard --shell-hook bash|zsh|fish`. Thin: it scans, reads the caller, and hands
+ * everything to the pure decision in src/core/guard.ts; with COMMAND it then runs it
+ * (src/actions/guard/run-guarded.ts). Exit: 0 allowed (or COMMAND's own code), 1 refused, 3 usage error.
+ * The decision and the runner are imported when guard runs, so declaring the command line loads neither.
  */
-import { Chalk } from 'chalk';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { shellHook } from '../actions/guard/hook.js';
-import { runGuarded } from '../actions/guard/run.js';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { HOOK_SHELLS, type HookShell, shellHook } from '../actions/guard/hook.js';
+import type { CommandContext } from '../cli/io.js';
+import { colorOption, deadlineOption, s6ScanDirOption, timeoutOption } from '../cli/options.js';
 import { classify } from '../core/classify.js';
-import { remedyScope } from '../core/remedy.js';
-import { type GuardCaller, type GuardDecision, decideGuard, resolveGuardTarget } from '../core/guard.js';
+import type { GuardCaller, GuardDecision } from '../core/guard.js';
 import { identify, identifyContext } from '../core/identify.js';
 import { cleanPath } from '../core/paths.js';
+import { remedyScope } from '../core/remedy.js';
 import { supervisorsByHome } from '../core/supervision.js';
-import { colorWanted } from '../output/color.js';
-import { renderGuardText } from '../output/guard-text.js';
-import { renderJsonDocument, textModel } from '../output/redact.js';
-import { readCaller } from '../sources/caller.js';
+import { emitGuardDecision } from '../output/emit.js';
 import { readActiveProfile } from '../sources/homes.js';
 import type { HostSnapshot } from '../types.js';
-import type { CommandContext } from './context.js';
-import type { GuardArgs } from './guard-command.js';
-import { scanFor } from './orphans.js';
+import { scanFor } from './scan-host.js';
+
+/** Options of the guard command, as yargs parses them. */
+export interface GuardArgs {
+  home?: string;
+  profile?: string;
+  force: boolean;
+  json: boolean;
+  'shell-hook'?: HookShell;
+  's6-scandir'?: string;
+  /** Per external command, ms (1–600000). */
+  timeout: number;
+  /** The whole scan, ms (100–3600000). */
+  deadline?: number;
+  color?: boolean;
+}
+
+/** The yargs command module; `command` is what followed `--` on the command line (split off before yargs). */
+export function guardCommand(ctx: CommandContext, setCode: (code: number) => void, command: string[] | null): CommandModule<object, GuardArgs> {
+  return {
+    command: 'guard',
+    describe: 'refuse `hermes gateway run|restart|start` from outside the supervisor of that home, or while orphans run (then run it)',
+    builder: (y: Argv<object>) =>
+      y
+        .usage('$0 guard [--home H | --profile P] [--force] [--json] [-- COMMAND ARGS…]\n$0 guard --shell-hook bash|zsh|fish')
+        .option('home', { type: 'string', describe: 'the HERMES_HOME to check (default: read from COMMAND like Hermes: -p/--profile, HERMES_HOME)' })
+        .option('profile', { type: 'string', describe: 'the profile to check (under HERMES_HOME or ~/.hermes)' })
+        .option('force', { type: 'boolean', default: false, describe: 'turn a refusal into a warning and proceed' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the decision as JSON (schema hermes-doctor.guard/v1)' })
+        .option('shell-hook', { choices: HOOK_SHELLS, describe: 'print a shell function that sends `hermes … gateway run|restart|start` through the guard' })
+        .option('s6-scandir', s6ScanDirOption)
+        .option('timeout', timeoutOption)
+        .option('deadline', deadlineOption)
+        .option('color', colorOption) as unknown as Argv<GuardArgs>,
+    handler: async (args: ArgumentsCamelCase<GuardArgs>) => {
+      setCode(await runGuard(args, command, ctx));
+    },
+  };
+}
 
 /** Exit code of a usage error. */
 const EXIT_USAGE = 3;
@@ -50,6 +85,7 @@ function selfInvocation(): string[] {
  * @param command COMMAND after `--`, or null
  */
 export async function guardDecision(args: GuardArgs, command: string[] | null, ctx: CommandContext): Promise<GuardDecision> {
+  const { decideGuard, resolveGuardTarget } = await import('../core/guard.js');
   const { target, judged } = resolveGuardTarget({
     ...(args.home ? { home: args.home } : {}),
     ...(args.profile ? { profile: args.profile } : {}),
@@ -72,7 +108,7 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
       sups.push({ kind: 'systemd', unit: u.unit, mainPid: u.mainPid, state: `${u.activeState}/${u.subState}`, restart: u.restart, controlGroup: u.controlGroup });
     }
   }
-  const caller = snap.platform === 'linux' ? readCaller() : callerFromSnapshot(snap);
+  const caller = snap.platform === 'linux' ? (await import('../sources/caller.js')).readCaller() : callerFromSnapshot(snap);
   return decideGuard({ report, supervisors: sups, target, caller, judged, force: args.force, scope: remedyScope(snap) });
 }
 
@@ -106,10 +142,9 @@ export async function runGuard(args: GuardArgs, command: string[] | null, ctx: C
     return EXIT_USAGE;
   }
   const d = await guardDecision(args, command, ctx);
-  const c = new Chalk({ level: (args.color ?? colorWanted(process.stderr)) ? 1 : 0 });
-  if (args.json) ctx.stdout(renderJsonDocument(d));
-  else if (d.problems.length > 0 || d.warnings.length > 0 || !command) ctx.stderr(renderGuardText(textModel(d), { red: c.red, yellow: c.yellow, bold: c.bold }));
+  await emitGuardDecision(d, args, command !== null, ctx);
   if (d.exitCode !== 0) return d.exitCode;
   if (!command) return 0;
+  const { runGuarded } = await import('../actions/guard/run-guarded.js');
   return runGuarded(command, ctx.stderr);
 }

@@ -1,106 +1,116 @@
 /**
- * `hermes-doctor orphans`: scan this host, classify, print a table or JSON, exit with the health code.
- */
-import os from 'node:os';
-import path from 'node:path';
-import type { Argv } from 'yargs';
-import { PROFILE_RE, homeForProfile, rootOfHome } from '../core/paths.js';
-import { classify } from '../core/classify.js';
-import { renderJson } from '../output/json.js';
-import { scanHost } from '../sources/index.js';
-import { execRunner, withDeadline } from '../sources/runner.js';
-import type { HostSnapshot, Report } from '../types.js';
-import type { CommandContext } from './context.js';
-import type { MonitoringArgs } from './monitoring.js';
-import { reportFilters, usesMonitoring } from './monitoring-args.js';
-import type { KillArgs, KillContext } from './kill.js';
-import { DEFAULT_DEADLINE_MS, deadlineOption, timeoutOption } from './numeric-args.js';
-
-/** Options of the orphans command, as yargs parses them (monitoring options: issue 6, ./monitoring.ts). */
-export interface OrphansArgs extends MonitoringArgs {
-  json: boolean;
-  home?: string[];
-  profile?: string[];
-  's6-scandir'?: string;
-  'all-users': boolean;
-  /** Per external command, ms (1–600000, ./numeric-args.ts). */
-  timeout: number;
-  /** The whole scan, ms (100–3600000); default 30000. */
-  deadline?: number;
-  color?: boolean;
-}
-
-/** Adds the scan options shared by every command that scans (orphans, guard, …). */
-export function scanOptions<T>(y: Argv<T>) {
-  return y
-    .option('home', { type: 'string', array: true, describe: 'only report processes of this HERMES_HOME (repeatable)' })
-    .option('profile', { type: 'string', array: true, describe: 'only report processes of this profile name (repeatable)' })
-    .option('s6-scandir', { type: 'string', describe: 's6 scan directory', default: undefined, defaultDescription: '/run/service' })
-    .option('all-users', { type: 'boolean', default: false, describe: "include other users' processes (always on for root)" })
-    .option('timeout', timeoutOption)
-    .option('deadline', deadlineOption);
-}
-
-/**
- * Runs a scan with the shared options and classifies it; returns the snapshot too (the kill planner
- * needs the supervisors, cgroups and locks behind the verdicts).
- */
-export async function scanWithSnapshot(args: Omit<OrphansArgs, 'json'>, ctx: CommandContext): Promise<{ snap: HostSnapshot; report: Report }> {
-  const snap = await scanFor(args, ctx);
-  const report = classify(snap, reportFilters(args, process.getuid ? process.getuid() : 0));
-  return { snap, report };
-}
-
-/**
- * Scans this host with a command's scan options: `--s6-scandir`, `--home` (homes to inspect even when
- * no process names them), `--timeout` (ms per external command) and `--deadline` (ms for the whole
- * scan), plus the context's overrides. Every external command gets at most the time left before the
- * deadline, so a slow or hanging supervisor tool makes that supervisor `unknown` and the scan still
- * ends in time (src/sources/runner.ts, withDeadline).
+ * `hermes-doctor orphans` (the default command): scan this host (or classify a snapshot: `--from FILE`),
+ * classify, print the report in the chosen format (src/output/emit.ts), exit with the health code.
+ * `--kill` hands over to the kill step (./kill.ts), loaded only then.
  *
- * @throws Error when the scan did not finish within the deadline even so (the run then exits 3)
+ * The second look: when `--quiet`, `--format prometheus|nagios` or `--textfile-dir` would alert on a
+ * problem, wait `--confirm-delay` ms and scan again; the second scan is what alerts, and what resolved
+ * itself in between is reported as info (src/core/second-look.ts). A plain `orphans` (table or JSON)
+ * shows the first look as it is.
  */
-export async function scanFor(
-  args: { 's6-scandir'?: string; home?: string[]; profile?: string[]; timeout: number; deadline?: number },
-  ctx: CommandContext,
-): Promise<HostSnapshot> {
-  // A --profile is looked for under the caller's own root too, so a profile with no running process is
-  // found (and a mistyped one reported) even when no process names that root.
-  const extraHomes = [...(args.home ?? []), ...(args.profile ?? []).filter((p) => PROFILE_RE.test(p) || p === 'default').map((p) => homeForProfile(callerRoot(), p))];
-  const deadlineMs = args.deadline ?? DEFAULT_DEADLINE_MS;
-  const deadlineAt = Date.now() + deadlineMs;
-  const scan = scanHost({
-    ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
-    ...(extraHomes.length > 0 ? { extraHomes } : {}),
-    timeoutMs: args.timeout,
-    ...ctx.scan,
-    runner: withDeadline(ctx.scan?.runner ?? execRunner, deadlineAt),
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    // A margin past the deadline: the commands themselves end at it; this is the backstop.
-    timer = setTimeout(() => reject(new Error(`the scan did not finish within --deadline ${deadlineMs} ms; nothing was decided`)), deadlineMs + 250);
-  });
-  try {
-    return await Promise.race([scan, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { CommandContext, KillContext } from '../cli/io.js';
+import { colorOption, confirmDelayOf, confirmDelayOption, deadlineOption, graceOption, pidOption, s6ScanDirOption, timeoutOption } from '../cli/options.js';
+import { confirmedReport, needsConfirmation } from '../core/second-look.js';
+import { type OutputArgs, emitReport } from '../output/emit.js';
+import type { Report } from '../types.js';
+import type { KillArgs } from './kill.js';
+import { type FilterArgs, type ScanArgs, scanAndClassify } from './scan-host.js';
+
+/** Options of the orphans command, as yargs parses them. */
+export interface OrphansArgs extends ScanArgs, FilterArgs, OutputArgs, KillArgs {
+  json: boolean;
+  'all-users': boolean;
+  /** `--confirm-delay`, ms (absent: the context's default, else 3500: src/cli/options.ts confirmDelayOf). */
+  'confirm-delay'?: number;
 }
 
-/** The caller's Hermes root: the root of `HERMES_HOME` when set, else `~/.hermes` (reference §1.3). */
-function callerRoot(): string {
-  return process.env.HERMES_HOME ? rootOfHome(path.resolve(process.env.HERMES_HOME)) : path.join(os.homedir(), '.hermes');
+/** The yargs command module; `setCode` receives the exit code. */
+export function orphansCommand(ctx: CommandContext & KillContext, setCode: (code: number) => void): CommandModule<object, OrphansArgs> {
+  return {
+    command: ['orphans', '$0'],
+    describe: 'find Hermes gateways outside their supervisor and who holds the kanban databases',
+    builder: (y: Argv<object>) =>
+      y
+        // What to scan and whose processes to report.
+        .option('home', { type: 'string', array: true, describe: 'only report processes of this HERMES_HOME (repeatable)' })
+        .option('profile', { type: 'string', array: true, describe: 'only report processes of this profile name (repeatable)' })
+        .option('s6-scandir', s6ScanDirOption)
+        .option('all-users', { type: 'boolean', default: false, describe: "include other users' processes (always on for root)" })
+        .option('timeout', timeoutOption)
+        .option('deadline', deadlineOption)
+        // Periodic checks: what to print, where the metrics go, the second look, an offline snapshot.
+        .option('quiet', {
+          type: 'boolean',
+          default: false,
+          describe: 'print nothing when healthy (exit 0); print the report otherwise. For cron and systemd timers',
+        })
+        .option('format', {
+          type: 'string',
+          choices: ['table', 'json', 'prometheus', 'nagios', 'plain'] as const,
+          describe:
+            'output format (--json is --format json): prometheus: text exposition format; nagios: plugin output (status and summary | perfdata); plain: --plain',
+          defaultDescription: 'table',
+        })
+        .option('plain', {
+          type: 'boolean',
+          describe: 'one tab-separated line per process, no header, no box drawing, no colour (like systemctl --plain --no-legend); same as --format plain',
+        })
+        .option('textfile-dir', {
+          type: 'string',
+          describe: "also write the metrics to DIR/hermes_doctor.prom atomically (node_exporter's --collector.textfile.directory)",
+        })
+        .option('confirm-delay', confirmDelayOption)
+        .option('from', {
+          type: 'string',
+          describe: 'classify a snapshot file (hermes-doctor snapshot -o FILE) instead of scanning this host; - reads stdin',
+        })
+        // The kill step (docs/kill.md); loaded on --kill only.
+        .option('kill', { type: 'boolean', default: false, describe: 'end orphans, duplicates and ghosts (SIGTERM, grace, SIGKILL); see docs/kill.md' })
+        .option('yes', { type: 'boolean', default: false, describe: 'with --kill: do not ask (needed without a TTY: cron, timers)' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'with --kill: print the plan, signal nothing' })
+        .option('grace', graceOption)
+        .option('include-workers', { type: 'boolean', default: false, describe: 'with --kill: also end orphaned kanban workers' })
+        .option('pid', pidOption)
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (schema hermes-doctor.orphans/v1)' })
+        .option('color', colorOption) as unknown as Argv<OrphansArgs>,
+    handler: async (args: ArgumentsCamelCase<OrphansArgs>) => {
+      setCode(await runOrphans(args, ctx));
+    },
+  };
 }
 
-/** Runs a scan with the shared options and classifies it. */
-export async function scanAndClassify(args: Omit<OrphansArgs, 'json'>, ctx: CommandContext): Promise<Report> {
-  return (await scanWithSnapshot(args, ctx)).report;
+/** Whether a run confirms before it alerts or signals: `--quiet`, `--kill` (not `--dry-run`), `--format prometheus|nagios`, `--textfile-dir`; never `--from`. */
+export function confirmsProblems(args: { quiet?: boolean; kill?: boolean; 'dry-run'?: boolean; format?: string; 'textfile-dir'?: string; from?: string }): boolean {
+  if (args.from) return false;
+  return !!(args.quiet || (args.kill && !args['dry-run']) || args.format === 'prometheus' || args.format === 'nagios' || args['textfile-dir']);
 }
 
-/** The command handler; returns the exit code. */
-export async function runOrphans(args: OrphansArgs & KillArgs, ctx: CommandContext & KillContext): Promise<number> {
-  // Issue 5: --kill (and its --dry-run) scans, plans, acts, rescans: src/commands/kill.ts.
+/**
+ * The confirmed report: `first` when it has no problem or the delay is 0; else the rescan after
+ * `delayMs`, with what resolved itself as info.
+ *
+ * @param wait resolves after the given ms (tests inject a clock)
+ */
+export async function confirmReport(
+  first: Report,
+  rescan: () => Promise<Report>,
+  delayMs: number,
+  wait: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<Report> {
+  if (delayMs <= 0 || !needsConfirmation(first)) return first;
+  await wait(delayMs);
+  return confirmedReport(first, await rescan(), delayMs);
+}
+
+/**
+ * The command handler.
+ *
+ * @returns the exit code: the report's (0 ok, 1 warning, 2 critical, 3 could not decide), 3 for a
+ *   kill option without --kill
+ * @throws Error when the scan misses its deadline or a `--from` file is missing or invalid (main: exit 3)
+ */
+export async function runOrphans(args: OrphansArgs, ctx: CommandContext & KillContext): Promise<number> {
   if (args.kill) {
     const { runKill } = await import('./kill.js');
     return runKill(args, ctx);
@@ -110,20 +120,8 @@ export async function runOrphans(args: OrphansArgs & KillArgs, ctx: CommandConte
     ctx.stderr(`hermes-doctor: --${killOnly.join(', --')} only go with --kill\n`);
     return 3;
   }
-  // Issue 6: --from FILE classifies a snapshot offline; --quiet/--format/--textfile-dir shape the output.
-  // Issue 8: the monitoring and table modules (chalk, cli-table3) are loaded only when used.
-  const monitoring = usesMonitoring(args) ? await import('./monitoring.js') : null;
-  let report = args.from && monitoring ? monitoring.classifyFromFile({ ...args, from: args.from }) : await scanAndClassify(args, ctx);
-  if (monitoring) {
-    // --quiet and the Prometheus outputs alert: a problem is confirmed by a second look first.
-    const { confirmDelayOf, confirmReport, confirmsProblems } = await import('./confirm.js');
-    if (confirmsProblems(args)) report = await confirmReport(report, () => scanAndClassify(args, ctx), confirmDelayOf(args, ctx.confirmDelayMs), ctx.confirmWait);
-    return monitoring.emitReport(report, args, ctx);
-  }
-  if (args.json) ctx.stdout(renderJson(report));
-  else {
-    const { colorWanted, renderTable } = await import('../output/table.js');
-    ctx.stdout(renderTable(report, { color: args.color ?? colorWanted() }) + '\n');
-  }
-  return report.summary.exitCode;
+  let report = args.from ? (await import('./from-file.js')).classifyFromFile({ ...args, from: args.from }) : await scanAndClassify(args, ctx);
+  // --quiet and the Prometheus outputs alert: a problem is confirmed by a second look first.
+  if (confirmsProblems(args)) report = await confirmReport(report, () => scanAndClassify(args, ctx), confirmDelayOf(args, ctx.confirmDelayMs), ctx.confirmWait);
+  return emitReport(report, args, ctx);
 }

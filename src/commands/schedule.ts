@@ -8,10 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { Program, ScheduleSpec } from '../actions/schedule/common.js';
+import type { Program, ScheduleSpec } from '../actions/schedule/job.js';
 import type { SystemdScope } from '../actions/schedule/systemd.js';
+import type { CommandContext } from '../cli/io.js';
 import { findOnPath } from '../sources/runner.js';
-import type { CommandContext } from './context.js';
+import { processUid } from '../util/uid.js';
 
 /** Schedulers. */
 export const VIAS = ['systemd', 'systemd-user', 'cron', 'launchd'] as const;
@@ -42,7 +43,7 @@ export interface ScheduleArgs {
  *
  * @throws Error when none is found
  */
-export function defaultVia(platform: NodeJS.Platform = process.platform, uid = process.getuid ? process.getuid() : -1): Via {
+export function defaultVia(platform: NodeJS.Platform = process.platform, uid = processUid()): Via {
   if (platform === 'darwin') return 'launchd';
   if (fs.existsSync('/run/systemd/system')) return uid === 0 ? 'systemd' : 'systemd-user';
   if (findOnPath('crontab')) return 'cron';
@@ -60,13 +61,13 @@ export function defaultLockFile(uid: number, homedir: string): string {
  * @returns 0 on success, 3 when the scheduler could not be changed (the message says why)
  */
 export async function runSchedule(args: ScheduleArgs, ctx: CommandContext): Promise<number> {
-  // The scheduler back ends load when `schedule` runs, not with every command line (issue 8).
+  // The scheduler back ends load when `schedule` runs, not with every command line.
   const [{ defaultProgram, parseEvery }, { generateCronLine, installCron, removeCron }, { generatePlist, installLaunchd, plistPath, removeLaunchd }, { spawnRunner }, { defaultUnitDir, runtimeFlag, generateSystemdUnits, installSystemd, removeSystemd }] =
     await Promise.all([
-      import('../actions/schedule/common.js'),
+      import('../actions/schedule/job.js'),
       import('../actions/schedule/cron.js'),
       import('../actions/schedule/launchd.js'),
-      import('../actions/schedule/run.js'),
+      import('../actions/schedule/command-runner.js'),
       import('../actions/schedule/systemd.js'),
     ]);
   const everySec = parseEvery(args.every);
@@ -82,7 +83,7 @@ export async function runSchedule(args: ScheduleArgs, ctx: CommandContext): Prom
   };
   const def = defaultProgram();
   const program: Program = { node: args.node ? path.resolve(args.node) : def.node, cli: args.cli ? path.resolve(args.cli) : def.cli };
-  const uid = process.getuid ? process.getuid() : -1;
+  const uid = processUid();
   const home = os.homedir();
   const out = (lines: string[]) => ctx.stdout(lines.join('\n') + '\n');
   try {

@@ -4,11 +4,9 @@
  * masked, for a bug report or a fixture. `hermes-doctor orphans --from FILE` classifies it offline.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { renderSnapshot } from '../output/snapshot.js';
-import { writeFileAtomic } from '../output/textfile.js';
-import type { CommandContext } from './context.js';
-import { deadlineOption, timeoutOption } from './numeric-args.js';
-import { scanFor } from './orphans.js';
+import type { CommandContext } from '../cli/io.js';
+import { deadlineOption, s6ScanDirOption, timeoutOption } from '../cli/options.js';
+import { scanFor } from './scan-host.js';
 
 /** Options of the snapshot command. */
 export interface SnapshotArgs {
@@ -16,7 +14,7 @@ export interface SnapshotArgs {
   home?: string[];
   's6-scandir'?: string;
   timeout: number;
-  /** Whole-scan deadline, ms (numeric-args.ts). */
+  /** Whole-scan deadline, ms (src/cli/options.ts). */
   deadline?: number;
 }
 
@@ -27,6 +25,8 @@ export interface SnapshotArgs {
  */
 export async function runSnapshot(args: SnapshotArgs, ctx: CommandContext): Promise<number> {
   const snap = await scanFor(args, ctx);
+  // The snapshot's renderer and the file writer load when a snapshot is taken, not with every command line.
+  const [{ renderSnapshot }, { writeFileAtomic }] = await Promise.all([import('../output/snapshot.js'), import('../util/write-file-atomic.js')]);
   const text = renderSnapshot(snap);
   if (!args.output || args.output === '-') {
     ctx.stdout(text);
@@ -47,7 +47,7 @@ export function snapshotCommand(ctx: CommandContext, setCode: (code: number) => 
   return {
     command: 'snapshot',
     describe: 'write what the classifier needs about this host (secrets masked) for a bug report or `orphans --from`',
-    // Not scanOptions(): a snapshot keeps every process, so it has no --profile or --all-users filter,
+    // Not orphans' scan options: a snapshot keeps every process, so it has no --profile or --all-users filter,
     // and --home only adds a home to read (filters apply when it is classified: orphans --from FILE --home H).
     builder: (y: Argv<object>) =>
       y
@@ -56,7 +56,7 @@ export function snapshotCommand(ctx: CommandContext, setCode: (code: number) => 
           array: true,
           describe: "also read this HERMES_HOME's identity files and locks, even if no process names it (repeatable); nothing is filtered out: filter with `orphans --from FILE --home H`",
         })
-        .option('s6-scandir', { type: 'string', describe: 's6 scan directory', default: undefined, defaultDescription: '/run/service' })
+        .option('s6-scandir', s6ScanDirOption)
         .option('timeout', timeoutOption)
         .option('deadline', deadlineOption)
         .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (mode 0600) instead of stdout; - is stdout' }) as unknown as Argv<SnapshotArgs>,

@@ -59,7 +59,9 @@ export function filterEnvironBlock(block: Buffer): Record<string, string> {
     const eq = block.indexOf(0x3d, start); // '='
     if (eq > start && eq < end) {
       const name = block.toString('latin1', start, eq);
-      if (ENV_ALLOWLIST.has(name)) out[name] = block.toString('utf8', eq + 1, end);
+      // The first of a repeated name wins: getenv(3) and Python's os.environ (posixmodule.c
+      // convertenviron, PyDict_SetDefault) both see that one, so Hermes does.
+      if (ENV_ALLOWLIST.has(name) && !(name in out)) out[name] = block.toString('utf8', eq + 1, end);
     }
     start = end + 1;
   }

@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { HermesSource, HomeRecord, ProcessRecord } from '../types.js';
 import { parseHermesArgv } from '../core/argv.js';
 import { recordNames } from '../core/identify.js';
+import { safeReadHead } from './safe-read.js';
 
 /** Largest Python file read when looking for the lock, bytes. */
 export const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
@@ -42,19 +43,9 @@ export const realSourceFs: SourceFs = {
       return false;
     }
   },
-  readHead: (f, max) => {
-    let fd: number | null = null;
-    try {
-      fd = fs.openSync(f, 'r');
-      const buf = Buffer.alloc(max);
-      const n = fs.readSync(fd, buf, 0, max, 0);
-      return buf.toString('utf8', 0, n);
-    } catch {
-      return null;
-    } finally {
-      if (fd !== null) fs.closeSync(fd);
-    }
-  },
+  // Through the safe reader: a FIFO named like a source file must not block the scan. A final symlink
+  // is followed (an editable install may link its files); the read stays bounded and non-blocking.
+  readHead: (f, max) => safeReadHead(f, max, true)?.toString('utf8') ?? null,
   list: (d) => {
     try {
       return fs.readdirSync(d);

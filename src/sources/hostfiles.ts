@@ -1,14 +1,14 @@
 /**
- * Host file access for the macOS and Windows scans: whether a file exists, and the identity files of a
+ * Host file access of a scan: whether a file exists, and the identity files of a
  * HERMES_HOME. The real implementation reads the host's file system; {@link rootedHostFiles} reads the
  * same absolute paths under a folder instead (a snapshot of another host's homes laid out on disk), so
  * macOS and Windows scans can be replayed on Linux. Paths in results are always the host's paths.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { rootOfHome } from '../core/paths.js';
 import type { HomeRecord } from '../types.js';
-import { listProfileHomes, readActiveProfile, readHome } from './homes.js';
+import type { SourceFs } from './hermes-source.js';
+import { listProfileHomes, readActiveProfile, readActiveProfileFile, readHome } from './homes.js';
 
 /** File access of a platform scan. */
 export interface HostFiles {
@@ -20,6 +20,17 @@ export interface HostFiles {
   listProfileHomes(root: string): string[];
   /** `<root>/active_profile` (see readActiveProfile), null when absent or `default`. Never throws. */
   readActiveProfile(root: string): string | null;
+  /**
+   * `<root>/active_profile` with the reason a file that is there could not be read (see
+   * readActiveProfileFile); absent: readActiveProfile, with every failure read as "no sticky profile".
+   */
+  readActiveProfileFile?(root: string): { profile: string | null; error: string | null };
+  /**
+   * The host's file system as the Hermes source detector reads it (sources/hermes-source.ts). When set,
+   * the scan records which Hermes source each gateway runs and whether each kanban root's
+   * `kanban/.dispatcher.lock` exists; absent, both stay unknown (the snapshot leaves them out).
+   */
+  sources?: SourceFs;
 }
 
 /** The host's own file system. */
@@ -28,6 +39,7 @@ export const realHostFiles: HostFiles = {
   readHome,
   listProfileHomes,
   readActiveProfile,
+  readActiveProfileFile,
 };
 
 /**
@@ -63,14 +75,9 @@ export function rootedHostFiles(dir: string): HostFiles {
       return listProfileHomes(inside(root)).map((p) => toHost(p, drive));
     },
     readActiveProfile: (root) => readActiveProfile(inside(root)),
+    readActiveProfileFile(root) {
+      const r = readActiveProfileFile(inside(root));
+      return r.error === null ? r : { profile: r.profile, error: r.error.split(inside(root)).join(root) };
+    },
   };
-}
-
-/**
- * `<root>/active_profile` of every root among `homes` (a root is its own root; a profile home gives its
- * root), as HostSnapshot.activeProfiles: root → sticky profile name, or null when there is none.
- */
-export function activeProfilesOf(homes: Iterable<string>, files: HostFiles): Record<string, string | null> {
-  const roots = new Set([...homes].map(rootOfHome));
-  return Object.fromEntries([...roots].map((r) => [r, files.readActiveProfile(r)]));
 }

@@ -1,8 +1,9 @@
 /**
- * The host source: one entry point that observes this host on whatever platform it is, behind one
- * interface. Linux reads /proc directly; macOS uses ps-list, ps, lsof and launchctl; Windows uses
- * ps-list, Get-CimInstance and schtasks. The platform is injectable so every scanner can be replayed
- * with recorded outputs on any host (docs/platforms.md).
+ * The host source: one entry point that observes this host on whatever platform it is. Every platform
+ * runs the one scan (src/sources/scan.ts) over its own facets (src/sources/facets.ts): Linux reads /proc
+ * directly; macOS uses ps-list, ps, lsof and launchctl; Windows uses ps-list, Get-CimInstance and
+ * schtasks. The platform is injectable so every scan can be replayed with recorded outputs on any host
+ * (docs/platforms.md).
  */
 import type { HostSnapshot } from '../types.js';
 import type { DarwinScanOptions } from './darwin/scan.js';
@@ -25,7 +26,7 @@ export type ScanOptions = LinuxScanOptions &
 export async function scanHost(opts: ScanOptions = {}): Promise<HostSnapshot> {
   const platform = opts.platform ?? process.platform;
   if (platform === 'linux') return scanLinux(opts);
-  // The other platforms' sources (and ps-list) are loaded only when asked for (issue 8: startup cost).
+  // The other platforms' facets (and ps-list) are loaded only when asked for: they add to every start-up.
   if (platform === 'darwin') return (await import('./darwin/scan.js')).scanDarwin(opts);
   if (platform === 'win32') return (await import('./win32/scan.js')).scanWin32(opts);
   throw new Error(`hermes-doctor cannot scan ${platform} hosts yet`);

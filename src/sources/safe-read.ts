@@ -48,6 +48,31 @@ export const SAFE_READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK |
  * @returns the bytes and the fstat of the opened fd, or the refusal with a reason such as `is a FIFO, not a regular file`
  */
 export function safeReadFile(file: string, maxBytes = DEFAULT_MAX_READ_BYTES, follow = false): SafeRead {
+  return boundedRead(file, maxBytes, follow, false);
+}
+
+/**
+ * The first `maxBytes` bytes of a regular file, safely (see the module header), for files read only
+ * to look for a mark (a Hermes source file): unlike {@link safeReadFile} a larger file is not refused,
+ * its head is returned.
+ *
+ * @param file path
+ * @param maxBytes how many bytes at most, bytes
+ * @param follow follow a symlink at the last component
+ * @returns the bytes (fewer when the file is shorter), or null when the file is missing, unreadable or
+ *   not a regular file (a FIFO is never waited on)
+ */
+export function safeReadHead(file: string, maxBytes: number, follow = false): Buffer | null {
+  const r = boundedRead(file, maxBytes, follow, true);
+  return r.ok ? r.bytes : null;
+}
+
+/**
+ * The bounded read behind both readers: open non-blocking (and not following a final symlink unless
+ * asked), fstat the fd, refuse anything but a regular file, then read at most `maxBytes` (whole mode:
+ * one byte more, to tell a file that grew past the cap; head mode: exactly the cap, the rest ignored).
+ */
+function boundedRead(file: string, maxBytes: number, follow: boolean, head: boolean): SafeRead {
   let fd: number;
   try {
     fd = fs.openSync(file, follow ? SAFE_READ_FLAGS & ~fs.constants.O_NOFOLLOW : SAFE_READ_FLAGS);
@@ -57,9 +82,10 @@ export function safeReadFile(file: string, maxBytes = DEFAULT_MAX_READ_BYTES, fo
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return { ok: false, refusal: 'not-regular', reason: `is ${fileTypeWords(st)}, not a regular file` };
-    if (st.size > maxBytes) return { ok: false, refusal: 'too-large', reason: `${st.size} bytes, larger than the ${maxBytes} accepted` };
-    // Read up to maxBytes + 1 whatever fstat said: the file may grow between fstat and read.
-    const buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(st.size + 1, 4096)));
+    if (!head && st.size > maxBytes) return { ok: false, refusal: 'too-large', reason: `${st.size} bytes, larger than the ${maxBytes} accepted` };
+    // Whole mode reads up to maxBytes + 1 whatever fstat said: the file may grow between fstat and read.
+    const cap = head ? maxBytes : maxBytes + 1;
+    const buf = Buffer.allocUnsafe(Math.min(cap, Math.max(st.size + 1, 4096)));
     let len = 0;
     for (;;) {
       if (len === buf.length) break;
@@ -67,7 +93,7 @@ export function safeReadFile(file: string, maxBytes = DEFAULT_MAX_READ_BYTES, fo
       if (n === 0) break;
       len += n;
     }
-    if (len > maxBytes) return { ok: false, refusal: 'too-large', reason: `more than the ${maxBytes} bytes accepted` };
+    if (!head && len > maxBytes) return { ok: false, refusal: 'too-large', reason: `more than the ${maxBytes} bytes accepted` };
     return { ok: true, bytes: buf.subarray(0, len), stat: st };
   } catch (err) {
     return refusalOf(file, err);

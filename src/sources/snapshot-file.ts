@@ -8,7 +8,7 @@
  * variables outside ENV_ALLOWLIST are dropped on load, whatever the file says.
  */
 import fs from 'node:fs';
-import type { HostSnapshot } from '../types.js';
+import { type HostSnapshot, LOCK_KINDS, SCAN_NOTE_KINDS } from '../types.js';
 import { filterEnvironRecord } from './environ.js';
 import { safeReadText } from './safe-read.js';
 
@@ -178,10 +178,10 @@ const snapshotShape = shape({
   processes: arrayOf(processRecord),
   processCount: int,
   userHomes: recordOf(str),
-  locks: arrayOf(shape({ path: str, inode: num, kind: str, access: str, pid: int })),
+  locks: arrayOf(shape({ path: str, inode: num, kind: oneOf(...LOCK_KINDS), access: str, pid: int })),
   homes: arrayOf(homeRecord),
   supervisors: arrayOf(supervisor),
-  notes: arrayOf(shape({ what: str, pid: optional(int), detail: str })),
+  notes: arrayOf(shape({ what: oneOf(...SCAN_NOTE_KINDS), pid: optional(int), detail: str })),
   hermesSources: optional(arrayOf(shape({ dir: str, singletonDispatcherLock: bool, file: str, pids: arrayOf(int) }))),
   kanbanRoots: optional(arrayOf(shape({ root: str, dispatcherLockExists: bool }))),
 });

@@ -1,9 +1,10 @@
-// The real CLI run in-process: main() of src/cli.ts with its stdout and stderr captured.
-import { main } from '../../src/cli.js';
-import type { CommandContext } from '../../src/commands/context.js';
-import type { KillContext } from '../../src/commands/kill.js';
+// The real CLI run in-process: main() of src/cli/main.ts with its stdout and stderr captured, and its
+// --json report parsed and checked against the schema.
+import { main } from '../../src/cli/main.js';
+import type { CommandContext, KillContext } from '../../src/cli/io.js';
 import type { ScanOptions } from '../../src/sources/index.js';
 import type { ProcessVerdict, Report } from '../../src/types.js';
+import { assertOrphansV1 } from '../contract.js';
 
 /** argv fragment pointing --s6-scandir at a folder that does not exist, so no s6 tree is seen. */
 export const NO_S6 = ['--s6-scandir', '/nonexistent/hermes-doctor-no-s6'];
@@ -22,7 +23,7 @@ export interface CliRun {
 export type CliContext = Omit<CommandContext & KillContext, 'stdout' | 'stderr'>;
 
 /**
- * Runs main(args) of src/cli.ts in-process with `ctx` added, capturing stdout and stderr. The second look
+ * Runs main(args) of src/cli/main.ts in-process with `ctx` added, capturing stdout and stderr. The second look
  * of --quiet/--kill/Prometheus is off (`confirmDelayMs: 0`) unless `ctx` or `--confirm-delay` sets it:
  * these runs assert the verdicts of one moment; test/second-look.test.ts covers the second look.
  */
@@ -31,6 +32,30 @@ export async function runCli(args: string[], ctx: CliContext = {}): Promise<CliR
   let err = '';
   const code = await main(args, { confirmDelayMs: 0, ...ctx, stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
   return { code, out, err };
+}
+
+/** One in-process run and, for `--json` runs, its parsed report (null otherwise). */
+export interface CliReportRun extends CliRun {
+  report: Report | null;
+}
+
+/**
+ * Runs the real CLI in-process (no TTY unless `extra` says so). With `--json` in `args` and a stdout
+ * that starts with `{`, `report` is that document, checked against the orphans/v1 schema (throws when
+ * it does not match); otherwise null.
+ */
+export async function cliReport(args: string[], extra: Pick<CliContext, 'tty' | 'confirm'> = {}): Promise<CliReportRun> {
+  const { code, out, err } = await runCli(args, { tty: false, ...extra });
+  const report = args.includes('--json') && out.trim().startsWith('{') ? (JSON.parse(out) as Report) : null;
+  if (report) assertOrphansV1(report);
+  return { code, out, err, report };
+}
+
+/** cliReport for a run that must print a report: throws with the exit code and output when stdout has none. */
+export async function cliJson(args: string[], extra: Pick<CliContext, 'tty' | 'confirm'> = {}): Promise<CliRun & { report: Report }> {
+  const r = await cliReport(args, extra);
+  if (!r.report) throw new Error(`hermes-doctor ${args.join(' ')} printed no JSON report (exit ${r.code}): ${r.out}${r.err}`);
+  return { ...r, report: r.report };
 }
 
 /** `orphans --json --all-users ARGS` on an injected (recorded) scan; report is the parsed stdout, null when empty. */

@@ -1,25 +1,11 @@
-// What the kill suites share: the real CLI with its --json report parsed and schema-checked, the
-// action for one PID, the audit log's lines, and an owner gateway beside a duplicate without the lock.
+// What the kill suites share: the action for one PID of a --kill --json run (test/harness/cli.ts
+// cliReport), the audit log's lines, and an owner gateway beside a duplicate without the lock.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KillAction, Report } from '../../src/types.js';
-import { assertOrphansV1 } from '../contract.js';
-import { runCli, type CliContext, type CliRun } from './cli.js';
+import type { KillAction } from '../../src/types.js';
+import type { CliReportRun } from './cli.js';
 import { startGateway, waitForGatewayReady, waitForOpen } from './processes.js';
 import { makeScratch } from './scratch.js';
-
-/** One in-process run and, for `--json` runs, its parsed report (null otherwise). */
-export interface CliReportRun extends CliRun {
-  report: Report | null;
-}
-
-/** Runs the real CLI in-process (no TTY unless `extra` says so); every --json document is checked against the schema. */
-export async function cliReport(args: string[], extra: Pick<CliContext, 'tty' | 'confirm'> = {}): Promise<CliReportRun> {
-  const { code, out, err } = await runCli(args, { tty: false, ...extra });
-  const report = args.includes('--json') && out.trim().startsWith('{') ? (JSON.parse(out) as Report) : null;
-  if (report) assertOrphansV1(report);
-  return { code, out, err, report };
-}
 
 /** The kill action for `pid` in a --kill --json run; throws with the run's output when there is none. */
 export function actionFor(r: CliReportRun, pid: number): KillAction {

@@ -6,6 +6,10 @@
 // Missing, CI=true   -> registers a test that FAILS with a clear message, and returns true so the
 //                       dependent suite does not add noise; the run is red, never silently skipped.
 // Missing, laptop    -> console.warn naming what is missing, returns true (suite skipped).
+//
+// One step inside a test that runs anyway (the rest of the test needs nothing more):
+//
+//   if (stepOrSkip('promtool (apt-get install prometheus)', hasBinary('promtool'))) expect(promtool(text).status).toBe(0);
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { it } from 'vitest';
@@ -20,6 +24,20 @@ export function requireOrSkip(what: string, available: boolean): boolean {
   }
   console.warn(`[hermes-doctor tests] skipping suite: ${what} is not available on this machine`);
   return true;
+}
+
+/**
+ * The same policy for one step of a test: true when `available` (run the step). Missing with CI=true:
+ * throws an Error naming `what`, so the test fails. Missing on a laptop: console.warn naming `what` and
+ * the test's step skipped, returns false.
+ */
+export function stepOrSkip(what: string, available: boolean): boolean {
+  if (available) return true;
+  if (process.env.CI === 'true') {
+    throw new Error(`${what} is not available on this CI machine; this check must run on CI, it may not be skipped`);
+  }
+  console.warn(`[hermes-doctor tests] skipping a check: ${what} is not available on this machine`);
+  return false;
 }
 
 function onPath(bin: string): boolean {

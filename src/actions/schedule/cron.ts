@@ -9,8 +9,8 @@
  * Generators and crontab edits are pure; the installer takes a runner and the crontab command.
  */
 import { createHash } from 'node:crypto';
-import { MANAGED_MARKER, type Program, type ScheduleSpec, checkArgv, shQuote } from './common.js';
-import { type ActionRunner, describeFailure } from './run.js';
+import { MANAGED_MARKER, type Program, type ScheduleSpec, checkArgv, shQuote } from './job.js';
+import { type ActionRunner, describeFailure } from './command-runner.js';
 
 export interface CronGenOptions {
   /** flock(1) binary, absolute (cron's PATH is minimal). */

@@ -7,9 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../../output/textfile.js';
-import { MANAGED_MARKER, type Program, type ScheduleSpec, checkArgv } from './common.js';
-import { type ActionRunner, describeFailure } from './run.js';
+import { writeFileAtomic } from '../../util/write-file-atomic.js';
+import { MANAGED_MARKER, type Program, type ScheduleSpec, checkArgv } from './job.js';
+import { type ActionRunner, describeFailure } from './command-runner.js';
 
 /** Label of the LaunchAgent. */
 export const LAUNCHD_LABEL = 'hermes-doctor.check';

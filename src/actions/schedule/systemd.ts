@@ -9,9 +9,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../../output/textfile.js';
-import { MANAGED_MARKER, type Program, type ScheduleSpec, checkArgv, systemdSpan } from './common.js';
-import { type ActionRunner, describeFailure } from './run.js';
+import { writeFileAtomic } from '../../util/write-file-atomic.js';
+import { MANAGED_MARKER, type Program, type ScheduleSpec, checkArgv, systemdSpan } from './job.js';
+import { type ActionRunner, describeFailure } from './command-runner.js';
 
 /** Unit names written by the installer. */
 export const SERVICE_UNIT = 'hermes-doctor.service';

@@ -4,7 +4,7 @@
  * process that vanished mid-read as `gone` rather than throwing.
  */
 import fs from 'node:fs';
-import type { AccessMode, CgroupLine, Visibility } from '../../types.js';
+import type { AccessMode, CgroupLine, LockKind, Visibility } from '../../types.js';
 
 /** Result of a read that can fail because the process left or the kernel refused. */
 export type ProcRead<T> = { ok: true; value: T } | { ok: false; why: Visibility; error: string };
@@ -107,7 +107,7 @@ let scratch = Buffer.allocUnsafe(16 * 1024);
 
 /**
  * Reads a procfs file whole with open, read and close only: readFileSync also fstat()s (procfs sizes
- * are 0) and allocates per call, which counts when every process's cmdline is read (issue 8). The
+ * are 0) and allocates per call, which counts when every process's cmdline is read (docs/benchmark.md). The
  * returned bytes are a view of a shared buffer, valid until the next call: decode them at once.
  *
  * @throws the read error (ENOENT/ESRCH when the process left)
@@ -222,7 +222,7 @@ export function readFdInfo(pid: number, fd: number, procRoot = '/proc'): ProcRea
 
 /** A line of /proc/locks. */
 export interface ProcLock {
-  kind: string;
+  kind: LockKind;
   access: string;
   pid: number;
   major: number;
@@ -231,8 +231,10 @@ export interface ProcLock {
 }
 
 /**
- * Parses /proc/locks (man 5 proc): `1: FLOCK  ADVISORY  WRITE 1234 fd:01:550038 0 EOF`. The device is
- * `MAJOR:MINOR` in hex, the inode decimal; blocked waiters (`->` lines) are skipped. OFD locks show pid -1.
+ * Parses /proc/locks (man 5 proc; format of fs/locks.c `lock_get_status`):
+ * `1: FLOCK  ADVISORY  WRITE 1234 fd:01:550038 0 EOF`. The device is `MAJOR:MINOR` in hex, the inode
+ * decimal; blocked waiters (`1: -> FLOCK …` lines) are skipped; OFD locks show pid -1. Lines of any
+ * other shape are skipped.
  */
 export function parseLocks(text: string): ProcLock[] {
   const out: ProcLock[] = [];
@@ -240,7 +242,7 @@ export function parseLocks(text: string): ProcLock[] {
     const m = /^\d+:\s+(FLOCK|POSIX|OFDLCK|LEASE|DELEG)\s+\S+\s+(READ|WRITE|RW|UNLCK|BREAK\S*)\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/i.exec(line);
     if (!m) continue;
     out.push({
-      kind: m[1]!,
+      kind: m[1]!.toUpperCase() as LockKind,
       access: m[2]!,
       pid: Number(m[3]),
       major: parseInt(m[4]!, 16),
