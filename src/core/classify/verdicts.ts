@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { recordNames } from '../identify.js';
-import { FILES, isFileOfInterest, isKanbanDataFile, kanbanDbOfFile } from '../paths.js';
+import { FILES, cleanPath, isFileOfInterest, isKanbanDataFile, kanbanDbOfFile } from '../paths.js';
 import { describeOwner } from '../supervision/index.js';
 import { workerScope } from '../supervision/systemd.js';
 import { type Candidate, type ClassifyContext, type Decision, type Subject, ageAt, describeOutside, launchedFrom, short } from './common.js';
@@ -42,11 +42,26 @@ function judgeGateway(s: Candidate, ctx: ClassifyContext, byHome: ReadonlyMap<st
   const home = s.id.hermesHome;
   const hr = home ? ctx.homeRec.get(home) : undefined;
   if (home) reasons.push(`HERMES_HOME ${home} (from ${s.id.homeSource})`);
+  // A folder at the home that is not the one the gateway started in: it holds the home's gateway.lock
+  // only on an unlinked inode and no record of the folder names it. The real gateway re-creates a
+  // removed home on its next cron tick (cron/scheduler.py:tick mkdirs <home>/cron, v0.15.1 and
+  // 306e2d2) without gateway.pid or gateway.lock; Hermes itself unlinks gateway.lock only once no
+  // one holds it (gateway/status.py:_cleanup_invalid_pid_path).
+  const homeLock = home ? path.posix.join(home, FILES.gatewayLock) : '';
+  const lostHome =
+    !!home && !!hr && hr.exists && s.rec.visibility.fd === 'ok' &&
+    s.rec.handles.some((h) => h.deleted && cleanPath(h.path) === homeLock) &&
+    !s.rec.handles.some((h) => !h.deleted && cleanPath(h.path) === homeLock) &&
+    !recordNames(hr.pidFile, s.rec) && !recordNames(hr.lockFile, s.rec);
   // Ghost only from a home that was read, not guessed, and not refused (EACCES is not ENOENT).
-  if (home && hr && !hr.accessError && !s.id.homeGuessed && (!hr.exists || hr.tombstoned)) {
+  if (home && hr && !hr.accessError && !s.id.homeGuessed && (!hr.exists || hr.tombstoned || lostHome)) {
     return decided(
       'ghost',
-      hr.exists ? `profile ${hr.profile} is tombstoned (${hr.root}/profiles/.deleted/${hr.profile}): it was deleted` : `its HERMES_HOME ${home} no longer exists: the profile was deleted`,
+      !hr.exists
+        ? `its HERMES_HOME ${home} no longer exists: the profile was deleted`
+        : hr.tombstoned
+          ? `profile ${hr.profile} is tombstoned (${hr.root}/profiles/.deleted/${hr.profile}): it was deleted`
+          : `it holds ${homeLock} (deleted) and no gateway.pid or gateway.lock of ${home} names it: its HERMES_HOME was deleted while it ran, and the folder there now is a new one`,
       ...(s.sup ? [`${describeOwner(s.sup)}, which will respawn it`] : []),
     );
   }
