@@ -177,10 +177,27 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
     const home = s.id.hermesHome;
     const hr = home ? homeRec.get(home) : undefined;
     if (home) s.reasons.push(`HERMES_HOME ${home} (from ${s.id.homeSource})`);
+    // A folder at the home that is not the one the gateway started in: it holds the home's gateway.lock
+    // only on an unlinked inode and no record of the folder names it. The real gateway re-creates a
+    // removed home on its next cron tick (cron/scheduler.py:tick mkdirs <home>/cron, v0.15.1 and
+    // 306e2d2) without gateway.pid or gateway.lock; Hermes itself unlinks gateway.lock only once no
+    // one holds it (gateway/status.py:_cleanup_invalid_pid_path).
+    const homeLock = home ? path.posix.join(home, FILES.gatewayLock) : '';
+    const lostHome =
+      !!home && !!hr && hr.exists && s.rec.visibility.fd === 'ok' &&
+      s.rec.handles.some((h) => h.deleted && cleanPath(h.path) === homeLock) &&
+      !s.rec.handles.some((h) => !h.deleted && cleanPath(h.path) === homeLock) &&
+      !recordNames(hr.pidFile, s.rec) && !recordNames(hr.lockFile, s.rec);
     // Ghost only from a home that was read, not guessed, and not refused (EACCES is not ENOENT).
-    if (home && hr && !hr.accessError && !s.id.homeGuessed && (!hr.exists || hr.tombstoned)) {
+    if (home && hr && !hr.accessError && !s.id.homeGuessed && (!hr.exists || hr.tombstoned || lostHome)) {
       s.verdict = 'ghost';
-      s.reasons.push(hr.exists ? `profile ${hr.profile} is tombstoned (${hr.root}/profiles/.deleted/${hr.profile}): it was deleted` : `its HERMES_HOME ${home} no longer exists: the profile was deleted`);
+      s.reasons.push(
+        !hr.exists
+          ? `its HERMES_HOME ${home} no longer exists: the profile was deleted`
+          : hr.tombstoned
+            ? `profile ${hr.profile} is tombstoned (${hr.root}/profiles/.deleted/${hr.profile}): it was deleted`
+            : `it holds ${homeLock} (deleted) and no gateway.pid or gateway.lock of ${home} names it: its HERMES_HOME was deleted while it ran, and the folder there now is a new one`,
+      );
       if (s.sup) s.reasons.push(`${supText(s.sup)}, which will respawn it`);
       continue;
     }
