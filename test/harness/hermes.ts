@@ -513,3 +513,48 @@ export function kanbanClaimers(kit: HermesKit, root: string): string[] {
  * contains no other suite's `-p argus` and no other test process's name.
  */
 export const ARGUS = `x${process.pid}-argus`;
+
+/**
+ * Creates a kanban task on `<root>/kanban.db` with Hermes's own CLI, `hermes kanban create TITLE
+ * --assignee PROFILE --json` (hermes_cli/kanban.py), as a user of that root would (HERMES_HOME=root);
+ * returns the task id (`t_<hex>`). Throws with the CLI's output when it fails.
+ */
+export function kanbanCreate(kit: HermesKit, root: string, title: string, assignee: string): string {
+  const r = spawnSync(kit.hermesBin, ['kanban', 'create', title, '--assignee', assignee, '--json'], {
+    env: kitEnv(kit, root),
+    cwd: path.dirname(root),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.status !== 0) throw new Error(`hermes kanban create failed (${r.status ?? r.signal}): ${r.stdout}\n${r.stderr}`);
+  const id = (JSON.parse(r.stdout) as { id?: unknown }).id;
+  if (typeof id !== 'string') throw new Error(`hermes kanban create printed no id: ${r.stdout}`);
+  return id;
+}
+
+/** A task row of `<root>/kanban.db` as Hermes records it (hermes_cli/kanban_db.py, table `tasks`). */
+export interface KanbanTaskRow {
+  status: string;
+  assignee: string | null;
+  /** `<host>:<pid of the claiming gateway>`, null when unclaimed. */
+  claim_lock: string | null;
+  /** PID of the worker the dispatcher spawned, null before the spawn. */
+  worker_pid: number | null;
+}
+
+/** Reads task `id` of `<root>/kanban.db` read-only; null when the DB or the task is missing. */
+export function kanbanTask(kit: HermesKit, root: string, id: string): KanbanTaskRow | null {
+  const db = path.join(root, 'kanban.db');
+  if (!fs.existsSync(db)) return null;
+  const out = kitPython(
+    kit,
+    'import sqlite3, sys, json\n' +
+      'c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=5)\n' +
+      'c.row_factory = sqlite3.Row\n' +
+      'r = c.execute("select status, assignee, claim_lock, worker_pid from tasks where id = ?", (sys.argv[2],)).fetchone()\n' +
+      'print(json.dumps(dict(r) if r else None))',
+    {},
+    [db, id],
+  );
+  return JSON.parse(out) as KanbanTaskRow | null;
+}
