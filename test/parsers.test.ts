@@ -182,6 +182,24 @@ describe('identity files', () => {
     expect(parseIdentityFile('/h/gateway_state.json', text, 'state')).toMatchObject({ status: 'ok', pid: null, gatewayState: 'running', restartRequested: false, activeAgents: 2 });
   });
 
+  it('real shapes beyond the idle run (gateway/status.py at v0.15.1 and 306e2d2): no /proc start time, non-ASCII argv both ways, 306e2d2 served_profiles and a platform entry, a restart in progress', () => {
+    // _get_process_start_time returns None without /proc (macOS, Windows): `"start_time": null`.
+    const noProc = '{"pid": 4321, "kind": "hermes-gateway", "argv": ["C:\\\\Hermes\\\\hermes.exe", "gateway", "run"], "start_time": null}';
+    expect(parseIdentityFile('/h/gateway.lock', noProc, 'lock')).toMatchObject({ status: 'ok', pid: 4321, startTime: null, argv: ['C:\\Hermes\\hermes.exe', 'gateway', 'run'] });
+    // The records use json.dumps defaults (ASCII, \u escapes); gateway_state.json is written with ensure_ascii=False.
+    const escaped = '{"pid": 4321, "kind": "hermes-gateway", "argv": ["/home/z\\u00e9/.local/bin/hermes", "gateway", "run"], "start_time": 77}';
+    const raw = '{"pid":4321,"kind":"hermes-gateway","argv":["/home/zé/.local/bin/hermes","gateway","run"],"start_time":77,"gateway_state":"starting","exit_reason":null,"restart_requested":false,"active_agents":0,"platforms":{},"updated_at":"2026-12-02T05:49:49+00:00"}';
+    expect(parseIdentityFile('/h/gateway.pid', escaped, 'pid').argv).toEqual(['/home/zé/.local/bin/hermes', 'gateway', 'run']);
+    expect(parseIdentityFile('/h/gateway_state.json', raw, 'state')).toMatchObject({ status: 'ok', pid: 4321, startTime: 77, gatewayState: 'starting', argv: ['/home/zé/.local/bin/hermes', 'gateway', 'run'] });
+    const draining =
+      '{"pid":4321,"kind":"hermes-gateway","argv":["/x/hermes","gateway","run"],"start_time":77,"gateway_state":"draining","exit_reason":"Gateway restart requested","restart_requested":true,"active_agents":3,' +
+      '"platforms":{"telegram":{"state":"connected","updated_at":"2026-12-02T05:49:50.000001+00:00"},"discord":{"state":"fatal","error_code":"auth","error_message":"bad token","updated_at":"2026-12-02T05:49:51.5+00:00"}},' +
+      '"updated_at":"2026-12-02T05:49:52.123456+00:00","served_profiles":["argus","muse"]}';
+    expect(parseIdentityFile('/h/gateway_state.json', draining, 'state')).toMatchObject({
+      status: 'ok', pid: 4321, startTime: 77, kind: 'hermes-gateway', gatewayState: 'draining', exitReason: 'Gateway restart requested', restartRequested: true, activeAgents: 3, updatedAt: '2026-12-02T05:49:52.123456+00:00',
+    });
+  });
+
   it('legacy gateway.pid: a bare integer; zero is corrupt; a bare integer is not a state file', () => {
     expect(parseIdentityFile('/h/gateway.pid', '4321\n', 'pid')).toMatchObject({ status: 'legacy', pid: 4321, startTime: null });
     expect(parseIdentityFile('/h/gateway.pid', '0', 'pid')).toMatchObject({ status: 'corrupt', error: 'invalid pid 0' });
