@@ -24,7 +24,7 @@ export interface LinuxScanOptions {
   procRoot?: string;
   /** Command runner for systemctl and s6-svstat. */
   runner?: CommandRunner;
-  /** Timeout of each external command, ms (default 3000). */
+  /** Timeout of each external command, ms (default DEFAULT_COMMAND_TIMEOUT_MS of src/sources/runner.ts). */
   timeoutMs?: number;
   /** s6 scan directory (default /run/service). */
   s6ScanDir?: string;
