@@ -104,7 +104,7 @@ export function isJudgedGatewayCommand(gatewaySub: string | null | undefined, co
 
 export interface GuardInput {
   report: Report;
-  /** Supervisors that exist for the target home (supervisorsByHome of the snapshot). */
+  /** Supervisors that exist for the target home (the analysis's homeSupervisorsOf, src/core/analysis.ts). */
   supervisors: HomeSupervisor[];
   target: GuardTarget;
   caller: GuardCaller;
