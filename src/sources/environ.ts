@@ -7,8 +7,9 @@
 /** The only environment variables hermes-doctor reads from another process. */
 export const ENV_ALLOWLIST: ReadonlySet<string> = new Set([
   // Identity: HERMES_HOME from hermes_cli/main.py:_apply_profile_override, HERMES_PROFILE from
-  // hermes_cli/kanban_db.py:_default_spawn (v0.15.1, 306e2d2); HERMES_DATA_DIR_SUFFIX and SUDO_USER from
-  // newer upstream hermes_constants.py (after 306e2d2)
+  // hermes_cli/kanban_db.py:_default_spawn (v0.15.1, 306e2d2); SUDO_USER as `sudo hermes -p NAME` reads it
+  // (hermes_cli/main.py:_resolve_sudo_user_profile_env at 306e2d2); HERMES_DATA_DIR_SUFFIX from newer
+  // upstream hermes_constants.py (after 306e2d2)
   'HERMES_HOME',
   'HERMES_PROFILE',
   'HERMES_DATA_DIR_SUFFIX',
