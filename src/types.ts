@@ -91,9 +91,9 @@ export interface ProcessRecord {
 export interface PlatformHints {
   /** HERMES_HOME proven by a record: gateway.pid whose pid and start stamp match, or the task launcher that started it. */
   hermesHome?: { path: string; via: string };
-  /** Default Hermes root of the process's user when it is not `$HOME/.hermes` (Windows: `%LOCALAPPDATA%/hermes`, reference §1.4). */
+  /** Default Hermes root of the process's user when it is not `$HOME/.hermes` (Windows: `%LOCALAPPDATA%/hermes`, hermes_constants.py:_get_platform_default_hermes_home at 306e2d2). */
   defaultRoot?: string;
-  /** Windows: the venv launcher stub (same command line, reference §1.5) that stood between this process and `ppid` was dropped. */
+  /** Windows: the venv launcher stub (same command line, hermes_cli/gateway.py:_filter_venv_launcher_stubs) that stood between this process and `ppid` was dropped. */
   launcherStub?: { pid: number; ppid: number };
   /** Windows: a living ancestor runs this Scheduled Task launcher (`<HOME>/gateway-service/<Task>.vbs|.cmd|.js`, normalised). */
   taskLauncher?: { pid: number; launcher: string };
@@ -386,7 +386,7 @@ export interface PortHolder {
   names: string[];
 }
 
-/** Role of a process, decided by the matcher from argv (reference §1.2) and, failing that, open files. */
+/** Role of a process, decided by the matcher from argv (as gateway/status.py:_gateway_command_subcommand at 306e2d2) and, failing that, open files. */
 export type Role =
   | 'gateway'
   | 'gateway-wrapper'
@@ -398,7 +398,7 @@ export type Role =
   | 'hermes-cli'
   | 'stray-holder';
 
-/** Verdict for one process (issue 3). */
+/** Verdict for one process. */
 export type Verdict =
   | 'supervised'
   | 'manual'
@@ -564,7 +564,7 @@ export const ExitCode = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /**
- * How one `--kill` target ended (issue 5): `terminated` exited after SIGTERM (taskkill /PID) within the
+ * How one `--kill` target ended: `terminated` exited after SIGTERM (taskkill /PID) within the
  * grace; `killed` needed SIGKILL (taskkill /F); `already-gone` had exited before the first signal;
  * `skipped` its identity no longer matched the scan (PID reused, argv changed) so nothing was sent;
  * `refused` was never signalled (why in `reason`); `failed` a signal was not permitted (EPERM) or it
@@ -623,7 +623,7 @@ export interface Report {
    * and user scope) with ActiveState, NRestarts, MainPID and a crash-loop warning. Additive in v1.
    */
   units?: UnitState[];
-  /** Only after `--kill` (issue 5): one entry per target or refusal; the rest of the report is the rescan after acting. */
+  /** Only after `--kill`: one entry per target or refusal; the rest of the report is the rescan after acting. */
   actions?: KillAction[];
   /**
    * After a second look (`--quiet`, `--kill`, Prometheus outputs; `--confirm-delay`): the delay, when the
@@ -633,7 +633,7 @@ export interface Report {
   confirmation?: { delayMs: number; firstTakenAt: string; firstExitCode: ExitCodeValue; resolved: number };
 }
 
-/** One supervisor unit in the report (issue 4): what `systemctl show` said and what it holds. */
+/** One supervisor unit in the report: what `systemctl show` said and what it holds. */
 export interface UnitState {
   kind: 'systemd';
   /** Unit name, e.g. `hermes-gateway-argus.service` or a custom `hermes-michel.service`. */

@@ -3,7 +3,10 @@ import { isWebUiArgv, parseHermesArgv, s6SuperviseSlot, splitCommandLine } from 
 
 const gw = (argv: string[]) => parseHermesArgv(argv);
 
-describe('matcher: gateway argv shapes of reference §1.1', () => {
+// The argv shapes Hermes's launchers produce: hermes_cli/gateway.py (generate_systemd_unit,
+// generate_launchd_plist, _gateway_run_args_for_profile), hermes_cli/gateway_windows.py and
+// hermes_cli/service_manager.py:_render_run_script at 306e2d2, and the hermes-studio gateway-runner.ts.
+describe('matcher: gateway argv shapes seen in practice', () => {
   it.each([
     ['systemd unit (July)', ['/opt/venv/bin/python', '-m', 'hermes_cli.main', 'gateway', 'run'], null],
     ['systemd unit, profile', ['/opt/venv/bin/python', '-m', 'hermes_cli.main', '--profile', 'argus', 'gateway', 'run'], 'argus'],

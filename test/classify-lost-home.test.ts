@@ -7,35 +7,19 @@
 import { describe, expect, it } from 'vitest';
 import { KILLABLE_VERDICTS, classify } from '../src/core/classify.js';
 import type { HomeRecord, HostSnapshot, ProcessRecord } from '../src/types.js';
-import { home, proc } from './harness/records.js';
+import { home, proc, snapshot } from './harness/records.js';
 
 const ROOT = '/root/.hermes';
 const HOME = `${ROOT}/profiles/gone`;
 const GW = ['/usr/bin/python3', '/opt/hermes/venv/bin/hermes', '-p', 'gone', 'gateway', 'run'];
 
 function snap(processes: ProcessRecord[], homes: HomeRecord[]): HostSnapshot {
-  return {
-    schema: 'hermes-doctor.snapshot/v1',
-    takenAt: '2026-11-23T00:00:00.000Z',
-    platform: 'linux',
-    hostname: 'test',
-    clockTicks: 100,
-    bootTimeMs: null,
-    scannerUid: 0,
-    scannerPids: [99999],
-    scanMs: 1,
+  return snapshot({
     processes,
-    processCount: processes.length,
-    userHomes: { '0': '/root' },
+    homes,
     activeProfiles: { [ROOT]: null },
     locks: [{ path: `${HOME}/gateway.lock (deleted)`, inode: 77, kind: 'FLOCK', access: 'WRITE', pid: 40 }],
-    homes,
-    supervisors: [
-      { kind: 'systemd', status: 'absent', detail: 'not booted', systemdUnits: [] },
-      { kind: 's6', status: 'absent', detail: 'no scan dir', s6Slots: [] },
-    ],
-    notes: [],
-  };
+  });
 }
 
 /** The gateway of profile `gone`, holding only the unlinked gateway.lock of its home. */

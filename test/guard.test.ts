@@ -1,5 +1,5 @@
 /**
- * `hermes-doctor guard` (issue 4) off systemd: the pure decision on hand-built inputs, a host with no
+ * `hermes-doctor guard` off systemd: the pure decision on hand-built inputs, a host with no
  * supervisor (allow), a real s6 tree (refuse from a shell, allow from inside the slot), COMMAND's exit
  * code and forwarded SIGTERM, and the shell hooks run in real bash, zsh and fish with a fake `hermes`
  * on PATH. The real-systemd half is test/guard-systemd.test.ts.

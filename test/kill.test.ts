@@ -1,5 +1,5 @@
 /**
- * `hermes-doctor orphans --kill` on real processes (issue 5): stand-in gateways that flock gateway.lock
+ * `hermes-doctor orphans --kill` on real processes: stand-in gateways that flock gateway.lock
  * and write a real WAL kanban.db, a real s6 tree, a real systemd booted in a namespace, a process of
  * another UID started with setpriv. The macOS and Windows kill flows run the same action through the
  * recorded-fixture signallers. Tests signal only processes they started, by PID.

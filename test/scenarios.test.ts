@@ -1,5 +1,5 @@
 /**
- * Issue 3 scenarios on real processes: stand-in gateways that flock gateway.lock and write a real
+ * Scenarios on real processes: stand-in gateways that flock gateway.lock and write a real
  * SQLite WAL kanban.db, a real s6 tree, shells that setsid a gateway so it is reparented, sqlite3
  * holding the DB open. Each asserts verdicts, kanban risk and the exit code of the real CLI code path.
  */

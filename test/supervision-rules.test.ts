@@ -15,29 +15,10 @@ import { s6Rules } from '../src/core/supervision/s6.js';
 import { systemdRules } from '../src/core/supervision/systemd.js';
 import { windowsTaskRules } from '../src/core/supervision/windows-task.js';
 import type { HomeRecord, HostSnapshot, ProcessRecord, S6Slot, SupervisorObservation } from '../src/types.js';
-import { home, proc, unit } from './harness/records.js';
+import { home, proc, snapshot, unit } from './harness/records.js';
 
 function snap(processes: ProcessRecord[], homes: HomeRecord[], supervisors: SupervisorObservation[], over: Partial<HostSnapshot> = {}): HostSnapshot {
-  return {
-    schema: 'hermes-doctor.snapshot/v1',
-    takenAt: '2026-11-23T00:00:00.000Z',
-    platform: 'linux',
-    hostname: 'test',
-    clockTicks: 100,
-    bootTimeMs: null,
-    scannerUid: 0,
-    scannerPids: [99999],
-    scanMs: 1,
-    processes,
-    processCount: processes.length,
-    userHomes: { '0': '/root' },
-    activeProfiles: { '/root/.hermes': null },
-    locks: [],
-    homes,
-    supervisors,
-    notes: [],
-    ...over,
-  };
+  return snapshot({ processes, homes, supervisors, ...over });
 }
 
 const GW = ['/venv/bin/python', '-m', 'hermes_cli.main', 'gateway', 'run'];

@@ -1,5 +1,5 @@
 /**
- * Issue 4, end to end on a REAL systemd (booted in a namespace by test/harness/systemd.ts):
+ * End to end on a REAL systemd (booted in a namespace by test/harness/systemd.ts):
  * stand-in gateways run as `hermes-gateway.service` and `hermes-gateway-argus.service` and write the
  * shared kanban.db; a "shell" inside launches `gateway run --replace` and `gateway restart --profile
  * argus` detached with setsid (PPID 1, outside every unit cgroup), exactly like hermes-agent #35240.

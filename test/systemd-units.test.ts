@@ -1,5 +1,5 @@
 /**
- * systemd ownership from recorded outputs (issue 4): what cannot run on this machine — user managers
+ * systemd ownership from recorded outputs: what cannot run on this machine — user managers
  * (`systemd --user`), cgroup v1 layouts, a unit in seed 003's CHDIR crash loop seen by a user manager —
  * replayed from fixtures/systemd-user/ (see its README for where each format comes from). The live
  * system-manager behaviour is covered on a real systemd in test/systemd-e2e.test.ts.
@@ -153,7 +153,7 @@ describe('ownership of user-unit gateways (recorded cgroups + recorded systemctl
     const worker = proc(4300, [PY, '-m', 'hermes_cli.main', 'chat', '-q', 'work kanban task t_1a2b3c'], {
       ppid: 4250, cgroups: cg('cgroup-v2-worker.txt'), env: { ...HOME_ENV, HERMES_KANBAN_TASK: 't_1a2b3c' },
     });
-    // Typed in a desktop terminal: INVOCATION_ID is set there too (reference §3.5) and proves nothing.
+    // Typed in a desktop terminal: INVOCATION_ID is set there too (hermes-agent PR #85990) and proves nothing.
     const orphan = proc(5000, [PY, '-m', 'hermes_cli.main', 'gateway', 'run', '--replace'], {
       cgroups: cg('cgroup-v2-orphan.txt'), tty: 'pts/3', sid: 1234, env: { ...HOME_ENV, INVOCATION_ID: 'from-ptyxis' },
     });

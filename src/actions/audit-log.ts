@@ -1,7 +1,7 @@
 /**
  * The `--kill` audit log: one JSON line per action appended to `<root>/logs/hermes-doctor.log`
- * (the Hermes root's own logs folder, reference §2.1). The file is opened with
- * O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_NONBLOCK and mode 0600, so a symlink planted at its path (or at
+ * (the Hermes root's own logs folder, `home / "logs"` in hermes_logging.py:setup_logging at v0.15.1 and
+ * 306e2d2). The file is opened with O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_NONBLOCK and mode 0600, so a symlink planted at its path (or at
  * `logs/`) is refused rather than followed, a FIFO is refused without waiting for a reader, as is any
  * non-regular file and a file with more than one hard link; each line goes
  * out in one write(2) (appends of one write do not interleave). Lines carry masked argv only (src/core/mask.ts): never a secret.

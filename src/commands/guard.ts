@@ -12,12 +12,11 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { HOOK_SHELLS, type HookShell, shellHook } from '../actions/guard/hook.js';
 import type { CommandContext } from '../cli/io.js';
 import { colorOption, deadlineOption, s6ScanDirOption, timeoutOption } from '../cli/options.js';
+import { analysisOf } from '../core/analysis.js';
 import { classify } from '../core/classify.js';
 import type { GuardCaller, GuardDecision } from '../core/guard.js';
-import { identify, identifyContext } from '../core/identify.js';
 import { cleanPath } from '../core/paths.js';
 import { remedyScope } from '../core/remedy.js';
-import { supervisorsByHome } from '../core/supervision.js';
 import { emitGuardDecision } from '../output/emit.js';
 import { readActiveProfile } from '../sources/homes.js';
 import type { HostSnapshot } from '../types.js';
@@ -97,9 +96,8 @@ export async function guardDecision(args: GuardArgs, command: string[] | null, c
   // The guard's --profile names its target, not a report filter: only the scan options go to the scan.
   const snap = await scanFor({ 's6-scandir': args['s6-scandir'], timeout: args.timeout, ...(args.deadline !== undefined ? { deadline: args.deadline } : {}), home: [target.home] }, ctx);
   const report = classify(snap);
-  const ids = new Map(snap.processes.map((p) => [p.pid, identify(p, identifyContext(snap))]));
-  const byHome = supervisorsByHome(snap, (pid) => ids.get(pid)?.hermesHome ?? null);
-  const sups = [...(byHome.get(cleanPath(target.home)) ?? [])];
+  // The supervisors of the home from the analysis the report was classified from (a copy: the loop below adds to it).
+  const sups = [...analysisOf(report, snap).homeSupervisorsOf(cleanPath(target.home))];
   // Units named by Hermes's convention whose home could not be read (no HERMES_HOME in Environment=, not running).
   const profile = target.home === target.root ? null : path.posix.basename(target.home);
   for (const u of report.units ?? []) {

@@ -2,8 +2,8 @@
  * The Hermes command-line matcher: decides from argv alone what a process is.
  *
  * Mirrors Hermes's own matcher, `gateway/status.py` (`_gateway_command_subcommand`,
- * `looks_like_gateway_command_line`) at NousResearch/hermes-agent 306e2d23 and the September 2026
- * layout (reference/hermes-internals.md §1.2): tokens are unquoted, `\` becomes `/`, matching is
+ * `looks_like_gateway_command_line`) at NousResearch/hermes-agent 306e2d23, which newer upstream keeps
+ * after its September 2026 module split: tokens are unquoted, `\` becomes `/`, matching is
  * case-insensitive; profile selectors (`-p X`, `--profile X`, `-p=X`, `--profile=X`) are dropped anywhere
  * in argv before the subcommand is read, which also consumes a profile literally named `gateway`.
  * Pure: no I/O.

@@ -1,13 +1,13 @@
 /**
  * The guard's decision, pure: may a gateway command (`hermes … gateway run|restart|start`) run from
- * this caller for this HERMES_HOME? Issue 4, hermes-agent #35240.
+ * this caller for this HERMES_HOME? See hermes-agent #35240.
  *
  * It refuses (exit 1) when
  *   1. a supervisor (systemd unit, s6 slot, launchd job, Windows task) exists for the home and the
  *      caller is not inside it. Inside is judged by the caller's OWN cgroup (its systemd cgroup lies in
  *      the unit's ControlGroup) and ancestry (an ancestor is the unit's MainPID, the s6 slot's PID or
  *      `s6-supervise <slot>`, the launchd job's PID). Environment markers such as INVOCATION_ID prove
- *      nothing: desktop terminals set it for every shell (reference §3.5);
+ *      nothing: desktop terminals set it for every shell (hermes-agent PR #85990);
  *   2. orphans, duplicates, ghosts or a rival dispatcher already run for that home or its kanban root:
  *      a `--replace` only ever sees the pid-file process, the others would survive it.
  * `--force` turns a refusal into a warning. Nothing here reads the host: the command gathers the
@@ -104,7 +104,7 @@ export function isJudgedGatewayCommand(gatewaySub: string | null | undefined, co
 
 export interface GuardInput {
   report: Report;
-  /** Supervisors that exist for the target home (supervisorsByHome of the snapshot). */
+  /** Supervisors that exist for the target home (the analysis's homeSupervisorsOf, src/core/analysis.ts). */
   supervisors: HomeSupervisor[];
   target: GuardTarget;
   caller: GuardCaller;
@@ -212,8 +212,8 @@ export interface TargetSource {
 }
 
 /**
- * The HERMES_HOME a gateway command would use, read the way Hermes reads it (reference §1.3):
- * `--home`, else `--profile P` under the root, else COMMAND's `-p/--profile NAME`, else env HERMES_HOME,
+ * The HERMES_HOME a gateway command would use, read the way Hermes reads it
+ * (hermes_cli/main.py:_apply_profile_override, v0.15.1 and 306e2d2): `--home`, else `--profile P` under the root, else COMMAND's `-p/--profile NAME`, else env HERMES_HOME,
  * else `$HOME/.hermes` with its sticky `active_profile` (skipped under a supervisor marker, like Hermes).
  * Also says whether COMMAND is one the guard judges: a Hermes `gateway run|restart|start`, any non-Hermes
  * COMMAND (a script), or no COMMAND at all; other Hermes commands (`hermes status`) pass unjudged.

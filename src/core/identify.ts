@@ -1,9 +1,11 @@
 /**
  * Who is who: the role, HERMES_HOME, profile and kanban root of one process, from its argv, its
- * allow-listed environment and its open files. Pure; follows Hermes's own rules (reference §1.2, §1.3,
- * §2.3): `-p/--profile NAME` → `<root>/profiles/NAME` (root from env HERMES_HOME, else `~/.hermes` of
- * the process's HOME); else env HERMES_HOME; else the folder of an fd on `gateway.lock`; else unknown,
- * because a sticky `active_profile` may have moved it inside the process.
+ * allow-listed environment and its open files. Pure; follows Hermes's own rules (the matcher in
+ * gateway/status.py at 306e2d2, hermes_cli/main.py:_apply_profile_override and
+ * hermes_cli/kanban_db.py:kanban_home at v0.15.1 and 306e2d2): `-p/--profile NAME` →
+ * `<root>/profiles/NAME` (root from env HERMES_HOME, else `~/.hermes` of the process's HOME); else env
+ * HERMES_HOME; else the folder of an fd on `gateway.lock`; else unknown, because a sticky
+ * `active_profile` may have moved it inside the process.
  *
  * A process that holds the flock on `<home>/gateway.lock` is that home's gateway whatever its cmdline:
  * with the setproctitle module importable, 306e2d2 (hermes_cli/main.py `_set_process_title`) rewrites
@@ -42,7 +44,11 @@ export interface Identity {
   recordArgv: string[] | null;
 }
 
-/** Env markers that make Hermes skip the sticky active_profile (reference §1.3: July and newer code). */
+/**
+ * Env markers that make Hermes skip the sticky active_profile: HERMES_S6_SUPERVISED_CHILD in
+ * hermes_cli/main.py:_apply_profile_override at 306e2d2 (v0.15.1 skips for none); the others in newer
+ * upstream (hermes-agent PR #77582).
+ */
 export const ACTIVE_PROFILE_SKIP_ENV = ['HERMES_S6_SUPERVISED_CHILD', 'HERMES_SUPERVISED_CHILD', 'HERMES_GATEWAY_EXTERNAL_SUPERVISOR', 'INVOCATION_ID'] as const;
 
 /** What identify needs besides the process: passwd homes and the active_profile of roots. */
@@ -82,7 +88,7 @@ export function heldGatewayLock(proc: ProcessRecord, ctx: IdentifyContext): { ho
   return { home, record };
 }
 
-/** The default Hermes root for a process: `$HOME/.hermes` (+ HERMES_DATA_DIR_SUFFIX), reference §1.4. */
+/** The default Hermes root for a process: `$HOME/.hermes` (+ HERMES_DATA_DIR_SUFFIX, newer upstream), as hermes_constants.py at v0.15.1 and 306e2d2. */
 export function defaultRoot(proc: ProcessRecord, userHomes: Record<string, string>): string | null {
   if (proc.platformHints?.defaultRoot) return proc.platformHints.defaultRoot;
   const home = proc.env.HOME ?? userHomes[String(proc.uid)];

@@ -1,5 +1,5 @@
 /**
- * The `--kill` planner (issue 5), pure: from the classified report and the snapshot it came from, which
+ * The `--kill` planner, pure: from the classified report and the snapshot it came from, which
  * processes may be signalled and which are refused, each with its reason. No I/O, no clock.
  *
  * Targets: verdicts orphan, duplicate (never the flock owner), ghost; orphaned workers only with

@@ -2,8 +2,8 @@
  * HERMES_HOME, root, profile and kanban path rules, pure (no I/O).
  *
  * Source: hermes_constants.get_default_hermes_root, profiles.resolve_profile_env and
- * hermes_cli/kanban_db.kanban_home / kanban_db_path at hermes-agent 306e2d23
- * (reference/hermes-internals.md §1.3, §2.3).
+ * hermes_cli/kanban_db.kanban_home / kanban_db_path at hermes-agent 306e2d23 (v0.15.1 differs only in
+ * its Windows default root).
  */
 import path from 'node:path';
 

@@ -1,7 +1,7 @@
 /**
  * The second look, pure part: which problems of a first scan were gone on a second scan taken a few
  * seconds later, and the report that says so. Used by `--quiet`, `--kill` and the Prometheus outputs
- * (src/commands/confirm.ts) so that a start-up or a supervisor's own takeover does not raise an alert or a
+ * (src/commands/orphans.ts and src/commands/kill.ts) so that a start-up or a supervisor's own takeover does not raise an alert or a
  * kill: a real gateway runs 1–7 s with its final argv before it takes gateway.lock, and s6's `--replace`
  * (306e2d2 run script) ends a shell gateway about 3 s after it starts (real-gateway.md).
  */

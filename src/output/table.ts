@@ -15,7 +15,7 @@ export { colorWanted, formatAge };
 export interface TableOptions {
   /** Force colour on or off; default: on only for a TTY without NO_COLOR. */
   color?: boolean;
-  /** Seconds since the epoch used for the age column (default: now). */
+  /** Milliseconds since the epoch used for the age column (default: Date.now()). */
   nowMs?: number;
   /** Show each process's reasons under the table (default true). */
   reasons?: boolean;

@@ -1,5 +1,5 @@
 /**
- * The caller as the guard sees it (issue 4): its own cgroups (/proc/self/cgroup, cgroups(7)) and its
+ * The caller as the guard sees it: its own cgroups (/proc/self/cgroup, cgroups(7)) and its
  * parent chain (/proc/PID/stat field 4, /proc/PID/cmdline), nearest first, up to PID 1. Off Linux both
  * are empty: the guard then judges by supervisor PIDs in the ancestry it cannot see, i.e. "outside".
  * Of the environment only the presence of INVOCATION_ID is recorded, never its value.

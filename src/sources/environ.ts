@@ -6,7 +6,10 @@
 
 /** The only environment variables hermes-doctor reads from another process. */
 export const ENV_ALLOWLIST: ReadonlySet<string> = new Set([
-  // Identity (reference §1.3, §2.3)
+  // Identity: HERMES_HOME from hermes_cli/main.py:_apply_profile_override, HERMES_PROFILE from
+  // hermes_cli/kanban_db.py:_default_spawn (v0.15.1, 306e2d2); SUDO_USER as `sudo hermes -p NAME` reads it
+  // (hermes_cli/main.py:_resolve_sudo_user_profile_env at 306e2d2); HERMES_DATA_DIR_SUFFIX from newer
+  // upstream hermes_constants.py (after 306e2d2)
   'HERMES_HOME',
   'HERMES_PROFILE',
   'HERMES_DATA_DIR_SUFFIX',
@@ -26,7 +29,8 @@ export const ENV_ALLOWLIST: ReadonlySet<string> = new Set([
   // Where the Hermes source of a `python -m hermes_cli.main` comes from (sources/hermes-source.ts)
   'PYTHONPATH',
   'VIRTUAL_ENV',
-  // Supervisor markers (reference §3.5)
+  // Supervisor markers: hermes_cli/gateway.py:_running_under_gateway_supervisor at 306e2d2; HERMES_SUPERVISED_CHILD
+  // and HERMES_GATEWAY_EXTERNAL_SUPERVISOR come from newer upstream (after 306e2d2, hermes-agent PR #65502)
   'HERMES_S6_SUPERVISED_CHILD',
   'HERMES_SUPERVISED_CHILD',
   'HERMES_GATEWAY_EXTERNAL_SUPERVISOR',
@@ -34,7 +38,8 @@ export const ENV_ALLOWLIST: ReadonlySet<string> = new Set([
   'HERMES_GATEWAY_DETACHED',
   'INVOCATION_ID',
   'XPC_SERVICE_NAME',
-  // Desktop and web UI (reference §6.3, §6.4)
+  // Desktop (hermes-agent apps/desktop) and web UI (EKKOLearnAI/hermes-studio
+  // packages/server/src/services/hermes/gateway-runner.ts)
   'HERMES_DESKTOP',
   'HERMES_DESKTOP_MANAGED',
   'HERMES_WEB_UI_MANAGED_GATEWAY',

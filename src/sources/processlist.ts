@@ -47,7 +47,7 @@ export const findProcessPortLookup: PortLookup = async (port) => {
 export interface CommandHostScanOptions {
   /** Command runner for the host's commands (ps, lsof, launchctl; PowerShell, schtasks). */
   runner?: CommandRunner;
-  /** Timeout of each external command, ms (default 3000). */
+  /** Timeout of each external command, ms (default DEFAULT_COMMAND_TIMEOUT_MS of src/sources/runner.ts). */
   timeoutMs?: number;
   /** Homes to inspect even when no process names them (`--home`). */
   extraHomes?: string[];

@@ -19,7 +19,7 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  /** Kill the program after this many ms (default 3000). */
+  /** Kill the program after this many ms (default {@link DEFAULT_COMMAND_TIMEOUT_MS}). */
   timeoutMs?: number;
   /** Extra environment for the program (merged over process.env). */
   env?: Record<string, string>;

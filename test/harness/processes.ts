@@ -296,15 +296,19 @@ export async function waitForOpen(pid: number, suffix: string, timeoutMs: number
 
 /** Wait until HOME/gateway.pid names pid and pid holds the flock on HOME/gateway.lock. */
 export async function waitForGatewayReady(home: string, pid: number, timeoutMs = 20_000): Promise<void> {
+  // waitFor treats a throwing predicate as "not yet", so a gateway that died is told apart here: it
+  // would otherwise read as a slow start.
+  let gone = false;
   await waitFor(
     () => {
-      if (!isAlive(pid)) throw new Error('gone');
+      if (!isAlive(pid)) return (gone = true);
       const rec = readJson(path.join(home, 'gateway.pid')) as { pid?: unknown };
       return rec.pid === pid && holdsFlock(pid, path.join(home, 'gateway.lock'));
     },
     timeoutMs,
     `gateway ${pid} ready in ${home}`,
   );
+  if (gone) throw new Error(`gateway ${pid} exited before it was ready in ${home}`);
 }
 
 // --------------------------------------------------------------------------- registry

@@ -160,8 +160,8 @@ export function identityFindings(ctx: ClassifyContext, subjects: readonly Subjec
     }
   }
   // Identity files that contradict the live flock owner of gateway.lock, the strongest ownership proof
-  // of a home (reference §2.1): a gateway that saved its state on its way out, or a stale-record cleanup,
-  // leaves the owner's home saying "stopped" or naming nobody, and Hermes's own status, --replace and the
+  // of a home (gateway/status.py:acquire_gateway_runtime_lock, v0.15.1 and 306e2d2): a gateway that
+  // saved its state on its way out, or a stale-record cleanup, leaves the owner's home saying "stopped" or naming nobody, and Hermes's own status, --replace and the
   // s6 autostart read these files.
   for (const h of snap.homes) {
     const home = cleanPath(h.path);

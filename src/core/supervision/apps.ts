@@ -1,6 +1,7 @@
 /**
  * Apps that manage a gateway without being a supervisor the sources observe: the web UI (the
- * hermes-studio Node server, reference §6.3) and the Hermes Desktop app (Electron, reference §6.4). A
+ * EKKOLearnAI/hermes-studio Node server, packages/server/src/services/hermes/gateway-runner.ts) and the
+ * Hermes Desktop app (Electron, hermes-agent apps/desktop). A
  * gateway belongs to one while that app is its living parent; when the app is gone the gateway is a
  * ghost that nothing will stop (hermes-studio #1321).
  */
@@ -8,7 +9,7 @@ import type { HostSnapshot, ProcessRecord, SupervisorRef } from '../../types.js'
 import { isWebUiArgv, normaliseToken } from '../argv.js';
 import { type SupervisionContext, parentGone } from './rules.js';
 
-/** True when argv is the Hermes Desktop app (Electron, reference §6.4): `…/Hermes.app/Contents/MacOS/…`, `Hermes Desktop.exe`, or electron running a hermes app. */
+/** True when argv is the Hermes Desktop app (Electron, hermes-agent apps/desktop): `…/Hermes.app/Contents/MacOS/…`, `Hermes Desktop.exe`, or electron running a hermes app. */
 export function isDesktopAppArgv(argv: readonly string[]): boolean {
   if (argv.length === 0) return false;
   const first = normaliseToken(argv[0]!);
@@ -18,12 +19,15 @@ export function isDesktopAppArgv(argv: readonly string[]): boolean {
   return /^electron(\.exe)?$/.test(base) && argv.some((a) => /hermes/i.test(a) && /desktop/i.test(a));
 }
 
-/** The environment signature of a gateway spawned by the web UI (reference §6.3): a port variable and API_SERVER_ENABLED=1. */
+/** The environment signature of a gateway spawned by the web UI (hermes-studio gateway-runner.ts): a port variable and API_SERVER_ENABLED=1. */
 export function hasWebUiGatewayEnv(p: ProcessRecord): boolean {
   return (p.env.GATEWAY_PORT !== undefined || p.env.HERMES_GATEWAY_PORT !== undefined) && p.env.API_SERVER_ENABLED === '1';
 }
 
-/** The environment signature of a Desktop-managed backend or gateway (reference §3.5, §6.4). */
+/**
+ * The environment signature of a Desktop-managed backend or gateway: HERMES_DESKTOP=1 from hermes-agent
+ * apps/desktop; HERMES_DESKTOP_MANAGED from newer upstream gateway/control_socket.py (after 306e2d2).
+ */
 export function hasDesktopEnv(p: ProcessRecord): boolean {
   return p.env.HERMES_DESKTOP_MANAGED !== undefined || p.env.HERMES_DESKTOP === '1';
 }
@@ -67,7 +71,7 @@ export function webUiParentOwner(parent: ProcessRecord): SupervisorRef | null {
 /**
  * The app that managed a gateway and is gone: a gateway with the web-UI or Desktop environment
  * signature whose parent app no longer lives (PPID 1 or missing). Such a gateway is a ghost: nothing
- * will stop it, and its app will start another (reference §6.3, hermes-studio #1321). Null otherwise.
+ * will stop it, and its app will start another (hermes-studio gateway-runner.ts respawns; hermes-studio #1321). Null otherwise.
  */
 export function abandonedByApp(p: ProcessRecord, ctx: SupervisionContext): SupervisorRef | null {
   if (ctx.cmdOf(p)?.command !== 'gateway' || !parentGone(p, ctx.byPid)) return null;

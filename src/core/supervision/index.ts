@@ -37,15 +37,17 @@ export function describeOwner(ref: SupervisorRef): string {
  * Desktop or web UI parent with that app's environment signature; a parent `s6-supervise SLOT`; a
  * parent web UI server; a wrapper parent that stays alive passes on its owner. Environment markers
  * (INVOCATION_ID, HERMES_S6_SUPERVISED_CHILD) are never proof alone: desktop terminals set INVOCATION_ID
- * (reference §3.5).
+ * (hermes-agent PR #85990), though Hermes itself trusts them
+ * (hermes_cli/gateway.py:_running_under_gateway_supervisor at 306e2d2).
  */
 export function ownerOf(p: ProcessRecord, ctx: SupervisionContext): SupervisorRef | null {
   for (const r of SUPERVISOR_KINDS) {
     const ref = r.owns(p, ctx);
     if (ref) return ref;
   }
-  // A tool worker that newer Hermes moved into a transient `hermes-worker-*.scope` (systemd-run --scope,
-  // reference §3.1) sits outside the service cgroup but belongs to the gateway that started it.
+  // A tool worker that newer Hermes moved into a transient `hermes-worker-*.scope` (systemd-run --user
+  // --scope, hermes-agent PR #93333, after 306e2d2) sits outside the service cgroup but belongs to the
+  // gateway that started it.
   const scope = workerScope(p);
   if (scope) {
     let cur = ctx.byPid.get(p.ppid);

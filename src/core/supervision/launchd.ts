@@ -8,7 +8,7 @@ import type { HostSnapshot, LaunchdJob } from '../../types.js';
 import { parseHermesArgv } from '../argv.js';
 import { cleanPath, homeForProfile } from '../paths.js';
 import { shellCommand } from '../shell-quote.js';
-import { type SupervisorRules, ancestorIsProcessOf, describeOwnerDefault, noAncestorText } from './rules.js';
+import { type SupervisorRules, judgedByProcessPid } from './rules.js';
 
 function jobsOf(snap: HostSnapshot): LaunchdJob[] {
   return snap.supervisors.flatMap((s) => s.launchdJobs ?? []);
@@ -79,22 +79,5 @@ export const launchdRules: SupervisorRules = {
     return null;
   },
 
-  describeOutside(_rec, s) {
-    return [`not the process of ${s.kind} ${s.unit}`];
-  },
-
-  describeOwner: describeOwnerDefault,
-
-  // No supervised stop is offered here: the process is ended with the kill remedy.
-  stopCommand: () => null,
-
-  callerInside(sup, caller) {
-    for (const a of caller.ancestors) {
-      const inside = ancestorIsProcessOf(sup, a, 'PID');
-      if (inside) return inside;
-    }
-    return null;
-  },
-
-  describeCallerOutside: (_caller, s) => [noAncestorText(s)],
+  ...judgedByProcessPid,
 };

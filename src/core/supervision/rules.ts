@@ -102,6 +102,25 @@ export function noAncestorText(sup: HomeSupervisor): string {
   return sup.mainPid > 0 ? `no ancestor is PID ${sup.mainPid}` : `${sup.unit} runs no process`;
 }
 
+/**
+ * The judgement of a kind whose only proof of a process is the one PID it reports (a launchd job's PID, a
+ * Scheduled Task's launcher): outside is "not that process", the caller is inside when one of its
+ * ancestors is that process, and no supervised stop is offered (the process is ended with the kill remedy).
+ */
+export const judgedByProcessPid: Pick<SupervisorRules, 'describeOutside' | 'describeOwner' | 'stopCommand' | 'callerInside' | 'describeCallerOutside'> = {
+  describeOutside: (_rec, s) => [`not the process of ${s.kind} ${s.unit}`],
+  describeOwner: describeOwnerDefault,
+  stopCommand: () => null,
+  callerInside(sup, caller) {
+    for (const a of caller.ancestors) {
+      const inside = ancestorIsProcessOf(sup, a, 'PID');
+      if (inside) return inside;
+    }
+    return null;
+  },
+  describeCallerOutside: (_caller, s) => [noAncestorText(s)],
+};
+
 /** A launched-by-parent process whose parent is gone: not in the snapshot, PPID ≤ 1, or a reused PID started after it (start stamps compared). */
 export function parentGone(p: ProcessRecord, byPid: ReadonlyMap<number, ProcessRecord>): boolean {
   if (p.ppid <= 1) return true;

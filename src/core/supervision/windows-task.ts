@@ -8,7 +8,7 @@
  */
 import type { HostSnapshot, WindowsTask } from '../../types.js';
 import { cleanPath } from '../paths.js';
-import { type SupervisorRules, ancestorIsProcessOf, describeOwnerDefault, noAncestorText, parentGone } from './rules.js';
+import { type SupervisorRules, judgedByProcessPid, parentGone } from './rules.js';
 
 function tasksOf(snap: HostSnapshot): WindowsTask[] {
   return snap.supervisors.flatMap((s) => s.windowsTasks ?? []);
@@ -56,22 +56,5 @@ export const windowsTaskRules: SupervisorRules = {
   // A task has no process of its own to protect; its gateway is protected as owned (protectedReason).
   protectsPid: () => null,
 
-  describeOutside(_rec, s) {
-    return [`not the process of ${s.kind} ${s.unit}`];
-  },
-
-  describeOwner: describeOwnerDefault,
-
-  // No supervised stop is offered here: the process is ended with the kill remedy.
-  stopCommand: () => null,
-
-  callerInside(sup, caller) {
-    for (const a of caller.ancestors) {
-      const inside = ancestorIsProcessOf(sup, a, 'PID');
-      if (inside) return inside;
-    }
-    return null;
-  },
-
-  describeCallerOutside: (_caller, s) => [noAncestorText(s)],
+  ...judgedByProcessPid,
 };

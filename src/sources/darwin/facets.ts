@@ -17,10 +17,11 @@ import { DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeLaunchd } from '../supervisors/launchd.js';
 import { isWriteLock, parseLsofF } from './lsof.js';
 import { type PsCommandLine, argvOfPsCommand, envFromPsE, parsePsCommands, startStamp } from './ps.js';
+import { UNKNOWN_UID, processUid } from '../../util/uid.js';
 
 /** Options of scanDarwin: the shared command-host options plus the scanning user and the port lookup. */
 export interface DarwinScanOptions extends CommandHostScanOptions {
-  /** UID of the scanning user (default process.getuid()). */
+  /** UID of the scanning user (default processUid()). */
   uid?: number;
   /** Home directory of the scanning user (default os.homedir()). */
   homeDir?: string;
@@ -71,7 +72,7 @@ function darwinProcessTable(opts: DarwinScanOptions, uid: number): ProcessTable 
       const row = rows.get(pid);
       const cmd = cmdOf.get(pid);
       if (!row && !cmd) return null;
-      const procUid = row?.uid ?? -1;
+      const procUid = row?.uid ?? UNKNOWN_UID;
       let env: Record<string, string> = {};
       let envVis: ProcessRecord['visibility']['environ'] = 'denied';
       const e = envRows?.get(pid);
@@ -156,7 +157,7 @@ function darwinOpenFilesAndLocks(opts: DarwinScanOptions): { openFiles: OpenFile
 
 /** The facets of a macOS host, or of its recorded outputs. */
 export function darwinFacets(opts: DarwinScanOptions = {}): HostFacets {
-  const uid = opts.uid ?? (process.getuid ? process.getuid() : -1);
+  const uid = opts.uid ?? processUid();
   const homeDir = opts.homeDir ?? os.homedir();
   const runner = opts.runner ?? execRunner;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;

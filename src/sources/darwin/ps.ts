@@ -3,7 +3,8 @@
  * - `ps -A -ww -o pid=,tty=,command=`: the PID right-aligned, the controlling terminal (`ttys003`, `??`
  *   when none), then the whole command line (argv joined by spaces; `-ww` removes the width limit).
  * - `ps -A -E -ww -o pid=,command=`: the same command line followed by the environment (`NAME=value`
- *   words), which ps shows only for the caller's own processes (Hermes scans with `ps -A eww`, reference §1.5).
+ *   words), which ps shows only for the caller's own processes (Hermes scans with `ps -A eww`:
+ *   hermes_cli/gateway.py:_scan_gateway_pids, v0.15.1 and 306e2d2).
  * The environment is filtered through ENV_ALLOWLIST as soon as it is split; nothing else is kept.
  */
 import { splitCommandLine } from '../../core/argv.js';
@@ -66,7 +67,10 @@ export function envFromPsE(withEnv: string, bare: string): Record<string, string
   return filterEnvironRecord(env);
 }
 
-/** Start stamp off Linux: centiseconds since the epoch (Hermes writes `round(create_time*100)` there, reference §2.1). */
+/**
+ * Start stamp off Linux: centiseconds since the epoch (Hermes writes `round(create_time*100)` there:
+ * gateway/status.py:_get_process_start_time at 306e2d2; v0.15.1 wrote none off Linux).
+ */
 export function startStamp(d: Date | undefined): number {
   return d && !Number.isNaN(d.getTime()) ? Math.round(d.getTime() / 10) : 0;
 }

@@ -16,6 +16,7 @@ import { type CgroupUnit, cgroupUnit, observeSystemd } from '../supervisors/syst
 import { linuxLocks } from './locks.js';
 import { linuxOpenFiles } from './open-files.js';
 import { linuxProcessTable } from './process-table.js';
+import { processUid } from '../../util/uid.js';
 
 /** Options of scanLinux: where procfs and the supervisors' tools are, and what the scan adds to what it finds. */
 export interface LinuxScanOptions {
@@ -23,7 +24,7 @@ export interface LinuxScanOptions {
   procRoot?: string;
   /** Command runner for systemctl and s6-svstat. */
   runner?: CommandRunner;
-  /** Timeout of each external command, ms (default 3000). */
+  /** Timeout of each external command, ms (default DEFAULT_COMMAND_TIMEOUT_MS of src/sources/runner.ts). */
   timeoutMs?: number;
   /** s6 scan directory (default /run/service). */
   s6ScanDir?: string;
@@ -77,7 +78,7 @@ function passwdUsers(file: string): UserAccounts {
   } catch {
     notes.push({ what: 'passwd', detail: 'cannot read /etc/passwd: default roots of processes without HOME are unknown' });
   }
-  return { homes, names, scannerUid: process.getuid ? process.getuid() : -1, defaultRoots: [], notes };
+  return { homes, names, scannerUid: processUid(), defaultRoots: [], notes };
 }
 
 /**

@@ -9,6 +9,7 @@ import { CLOCK_TICKS } from '../scan.js';
 import type { ProcessTable, TableListing } from '../facets.js';
 import { filterEnvironBlock } from '../environ.js';
 import { listPids, readBootTimeMs, readCgroup, readCmdline, readEnvironBlock, readLink, readStat, readUid, ttyName } from './procfs.js';
+import { UNKNOWN_UID } from '../../util/uid.js';
 
 /** Options of the Linux process table. */
 export interface LinuxTableOptions {
@@ -69,7 +70,7 @@ export function linuxProcessTable(opts: LinuxTableOptions = {}): ProcessTable {
       return {
         pid,
         ppid: s.ppid,
-        uid: uid.ok ? uid.value : -1,
+        uid: uid.ok ? uid.value : UNKNOWN_UID,
         startTicks: s.startTicks,
         startTime: bootTimeMs !== null ? new Date(bootTimeMs + (s.startTicks * 1000) / CLOCK_TICKS).toISOString() : null,
         argv,

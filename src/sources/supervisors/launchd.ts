@@ -1,6 +1,6 @@
 /**
- * launchd source (macOS): the jobs `ai.hermes.gateway*` (reference §3.2) with their PID, state,
- * ProgramArguments and the HERMES_HOME of their environment (every other variable is dropped).
+ * launchd source (macOS): the jobs `ai.hermes.gateway*` (`get_launchd_label` in hermes_cli/gateway.py,
+ * v0.15.1 and 306e2d2) with their PID, state, ProgramArguments and the HERMES_HOME of their environment (every other variable is dropped).
  *
  * Formats, from launchctl(1) (macOS 13–15) and Hermes's own parser `_parse_launchd_pid_from_list_output`
  * (hermes_cli/gateway.py at 306e2d23):

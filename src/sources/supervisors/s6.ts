@@ -1,6 +1,7 @@
 /**
  * s6 source: the service slots of an s6 scan directory (the official Hermes image uses /run/service
- * with slots `gateway-default` and `gateway-<profile>`, reference §3.3). Status from
+ * with slots `gateway-default` and `gateway-<profile>`: S6_DYNAMIC_SCANDIR and S6_SERVICE_PREFIX in
+ * hermes_cli/service_manager.py, v0.15.1 and 306e2d2). Status from
  * `s6-svstat -o up,wantedup,pid SLOT` (s6-svstat(8): space-separated fields, pid -1 when down).
  */
 import fs from 'node:fs';
@@ -76,7 +77,7 @@ export async function observeS6(opts: S6Options): Promise<SupervisorObservation>
   const slots: S6Slot[] = [];
   let failures = 0;
   const svstat = (bin: string, dir: string) => opts.runner(bin, ['-o', 'up,wantedup,pid', dir], { timeoutMs: opts.timeoutMs });
-  // Every slot is asked at once (issue 8: one round trip instead of one per slot), with s6-svstat
+  // Every slot is asked at once (one round trip instead of one per slot), with s6-svstat
   // from PATH or else s6-overlay's /command/s6-svstat, chosen without starting a process.
   const bin = opts.svstat ?? findOnPath('s6-svstat') ?? (fs.existsSync('/command/s6-svstat') ? '/command/s6-svstat' : 's6-svstat');
   const answers = await Promise.all(candidates.map((c) => svstat(bin, c.dir)));

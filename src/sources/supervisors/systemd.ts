@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import type { SupervisorObservation, SystemdUnit } from '../../types.js';
 import type { CommandRunner } from '../runner.js';
+import { processUid } from '../../util/uid.js';
 
 /** Properties read per unit. Environment= is read only to extract HERMES_HOME; the rest is dropped. */
 export const SYSTEMD_PROPS = [
@@ -129,7 +130,7 @@ export interface SystemdOptions {
   userUnits?: { uid: number; units: string[] }[];
   /** UID → user name (passwd), for `systemctl --user --machine=NAME@`. */
   userNames?: Record<string, string>;
-  /** UID of the scanner: its own manager is asked with plain `systemctl --user`. Default process.getuid(). */
+  /** UID of the scanner: its own manager is asked with plain `systemctl --user`. Default processUid(). */
   selfUid?: number;
   /** Path whose existence means systemd is PID 1 (sd_booted(3)); default /run/systemd/system. */
   bootedMarker?: string;
@@ -168,7 +169,7 @@ async function observeManager(
 ): Promise<{ units: SystemdUnit[]; error: string | null }> {
   const bin = opts.systemctl ?? 'systemctl';
   const t = { timeoutMs: opts.timeoutMs };
-  const selfUid = opts.selfUid ?? (process.getuid ? process.getuid() : -1);
+  const selfUid = opts.selfUid ?? processUid();
   const m = managerArgs(scope, uid, selfUid, opts.userNames ?? {});
   if (!m) return { units: [], error: `no user name for UID ${uid} (needed for systemctl --user --machine=NAME@)` };
   const [loaded, files] = await Promise.all([

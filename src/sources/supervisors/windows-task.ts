@@ -1,6 +1,6 @@
 /**
- * Windows Scheduled Task source: the tasks `Hermes_Gateway` / `Hermes_Gateway_<suffix>` (reference §3.4,
- * Hermes `gateway_windows.get_task_name`) with their state and the HERMES_HOME of their launcher.
+ * Windows Scheduled Task source: the tasks `Hermes_Gateway` / `Hermes_Gateway_<suffix>` (Hermes
+ * `get_task_name` in hermes_cli/gateway_windows.py, v0.15.1 and 306e2d2) with their state and the HERMES_HOME of their launcher.
  *
  * Format: `schtasks /query /fo csv /v` (Microsoft Learn, "schtasks query"): RFC 4180 CSV, every field
  * quoted, a header row (repeated before each task folder) whose English columns include `TaskName`

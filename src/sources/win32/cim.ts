@@ -103,7 +103,7 @@ export function argvOfCommandLine(commandLine: string | null): string[] {
 const PY = /^pythonw?(\d+(\.\d+)*)?(\.exe)?$/i;
 
 /**
- * The venv launcher stubs (reference §1.5, Hermes `_filter_venv_launcher_stubs`): a python/pythonw
+ * The venv launcher stubs (Hermes `_filter_venv_launcher_stubs` in hermes_cli/gateway.py, v0.15.1 and 306e2d2): a python/pythonw
  * parent whose child has the very same command line. Returns stub PID → its child PID.
  */
 export function findLauncherStubs(rows: CimProcess[]): Map<number, number> {

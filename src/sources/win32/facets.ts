@@ -21,6 +21,7 @@ import { DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeWindowsTasks } from '../supervisors/windows-task.js';
 import { type CimProcess, argvOfCommandLine, cimArgs, findLauncherStubs, parseCimJson } from './cim.js';
 import { launcherOf, windowsDefaultRoot, winPath } from './paths.js';
+import { UNKNOWN_UID } from '../../util/uid.js';
 
 /** Options of scanWin32: the shared command-host options plus the scanner's environment. */
 export interface Win32ScanOptions extends CommandHostScanOptions {
@@ -46,7 +47,7 @@ function win32ProcessTable(opts: Win32ScanOptions, defaultRoot: string | null): 
     const rec: ProcessRecord = {
       pid: r.pid,
       ppid: stub ? stub.ppid : r.ppid,
-      uid: -1,
+      uid: UNKNOWN_UID,
       startTicks: r.startStamp,
       startTime: r.created,
       argv: argvOfCommandLine(r.commandLine),
@@ -150,7 +151,7 @@ export function win32Facets(opts: Win32ScanOptions = {}): HostFacets {
       }),
     },
     files: opts.files ?? realHostFiles,
-    users: () => ({ homes: {}, names: {}, scannerUid: -1, defaultRoots: defaultRoot ? [defaultRoot] : [], notes }),
+    users: () => ({ homes: {}, names: {}, scannerUid: UNKNOWN_UID, defaultRoots: defaultRoot ? [defaultRoot] : [], notes }),
     supervisors: { observe: async () => [await observeWindowsTasks({ runner, timeoutMs: Math.max(timeoutMs, 15_000) })] },
     normalise: winPath,
   };

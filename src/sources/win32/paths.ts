@@ -17,7 +17,7 @@ export function winPath(p: string): string {
   return s.toLowerCase();
 }
 
-/** `%LOCALAPPDATA%\hermes` (+ HERMES_DATA_DIR_SUFFIX), else `%USERPROFILE%\AppData\Local\hermes` (reference §1.4), normalised; null when neither is set. */
+/** `%LOCALAPPDATA%\hermes` (+ HERMES_DATA_DIR_SUFFIX), else `%USERPROFILE%\AppData\Local\hermes` (hermes_constants.py:_get_platform_default_hermes_home at 306e2d2; the suffix is newer upstream), normalised; null when neither is set. */
 export function windowsDefaultRoot(env: Record<string, string | undefined>): string | null {
   const suffix = env.HERMES_DATA_DIR_SUFFIX ?? '';
   if (env.LOCALAPPDATA) return winPath(`${env.LOCALAPPDATA}/hermes${suffix}`);
