@@ -6,7 +6,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HomeRecord } from '../types.js';
+import type { DatabaseRecord, HomeRecord } from '../types.js';
+import { observeDatabases } from './databases.js';
 import type { SourceFs } from './hermes-source.js';
 import { listProfileHomes, readActiveProfile, readActiveProfileFile, readHome } from './homes.js';
 
@@ -31,6 +32,11 @@ export interface HostFiles {
    * `kanban/.dispatcher.lock` exists; absent, both stay unknown (the snapshot leaves them out).
    */
   sources?: SourceFs;
+  /**
+   * The file-level facts of the databases in sight (sources/databases.ts `observeDatabases`). When set,
+   * the snapshot has `databases`; absent (a replayed host), it leaves them out.
+   */
+  databases?(kanbanRoots: Iterable<string>, homes: Iterable<string>, nowMs: number): DatabaseRecord[];
 }
 
 /** The host's own file system. */
@@ -40,6 +46,7 @@ export const realHostFiles: HostFiles = {
   listProfileHomes,
   readActiveProfile,
   readActiveProfileFile,
+  databases: observeDatabases,
 };
 
 /**

@@ -11,7 +11,8 @@
  *    (core/candidates.ts `sightOfProcess`).
  * 4. Supervisors; the homes they name and the PIDs they run.
  * 5. Every profile of every root in sight; by-file open files (lsof) of those homes.
- * 6. Identity files of every home, the PIDs they name, the Hermes sources of the gateways, locks.
+ * 6. Identity files of every home, the PIDs they name, the Hermes sources of the gateways, the
+ *    database files of every kanban root and home (sources/databases.ts: header, sidecars, backups), locks.
  * 7. The snapshot.
  *
  * A process that exits during the scan is absent, never half-reported (ProcessTable.read).
@@ -183,6 +184,7 @@ export async function scanHostFacets(f: HostFacets, opts: CommonScanOptions = {}
   const hermesSources = sources ? observeHermesSources([...records.values()], homeRecords, sources) : null;
   for (const pid of pidsOfIdentityFiles(homeRecords)) add(pid);
   table.proveHomes?.([...records.values()], homeRecords);
+  const databases = files.databases ? files.databases([...kanbanRoots].sort(), [...homes].sort(), Date.parse(takenAt)) : [];
   const lockAnswer = f.locks.read(lockFilesOf(homes, kanbanRoots), [...records.values()]);
   notes.push(...lockAnswer.notes);
   const locks = lockAnswer.locks;
@@ -239,5 +241,6 @@ export async function scanHostFacets(f: HostFacets, opts: CommonScanOptions = {}
     ...(portHolders.length ? { portHolders } : {}),
     ...(hermesSources ? { hermesSources } : {}),
     ...(kanbanRootRecords ? { kanbanRoots: kanbanRootRecords } : {}),
+    ...(databases.length ? { databases } : {}),
   };
 }
