@@ -411,6 +411,8 @@ export interface DatabaseRecord {
   backups: BackupSummary;
   /** Bytes available to an unprivileged user on the database's filesystem (statfs f_bavail × f_bsize); null when unknown. */
   freeBytes: number | null;
+  /** A board whose `board.json` says `"archived": true` (Hermes hides it from `kanban boards`); absent otherwise. */
+  archived?: boolean;
 }
 
 /** A Hermes source folder (the one holding `hermes_cli/`) that gateways of the scan run. */
@@ -722,6 +724,8 @@ export interface DatabaseHealth {
   findings: FindingCode[];
   /** Why the file could not be read, when it could not. */
   error?: string;
+  /** True for a board Hermes has archived (`board.json`); absent otherwise. */
+  archived?: boolean;
 }
 
 /** One supervisor unit in the report: what `systemctl show` said and what it holds. */

@@ -81,6 +81,22 @@ describe('database health: real databases, real scan', () => {
     expect(text).toContain(`${db}  kanban`);
   });
 
+  it('every board of the root is checked; an archived one (board.json) is marked so', async () => {
+    const s = makeScratch();
+    const root = s.root();
+    const boards = path.join(root, 'kanban', 'boards');
+    for (const slug of ['ops', 'old']) {
+      fs.mkdirSync(path.join(boards, slug), { recursive: true });
+      py(MAKE_WAL, path.join(boards, slug, 'kanban.db'));
+    }
+    fs.writeFileSync(path.join(boards, 'old', 'board.json'), JSON.stringify({ slug: 'old', archived: true }));
+    const { report } = await scan(root);
+    expect(dbOf(report, path.join(boards, 'ops', 'kanban.db'))).toMatchObject({ format: 'sqlite', journalMode: 'wal', findings: [] });
+    expect(dbOf(report, path.join(boards, 'ops', 'kanban.db'))!.archived).toBeUndefined();
+    expect(dbOf(report, path.join(boards, 'old', 'kanban.db'))).toMatchObject({ archived: true, findings: [] });
+    expect(renderTable(report, { color: false })).toContain('kanban (archived board)');
+  });
+
   it('a board rebuilt with .dump in rollback mode: KANBAN_NOT_WAL', async () => {
     const s = makeScratch();
     const root = s.root();

@@ -194,6 +194,7 @@ export function databaseHealth(input: DbHealthInput): { findings: Finding[]; dat
       deletedHeldBy: (heldBy.get(r.path) ?? []).sort((a, b) => a - b),
       findings: byDb.get(r.path) ?? [],
       ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.archived ? { archived: true } : {}),
     }),
   );
   return { findings, databases };

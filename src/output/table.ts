@@ -111,7 +111,7 @@ export function renderTable(raw: Report, opts: TableOptions = {}): string {
       const mode = d.format === 'sqlite' ? `${d.journalMode ?? '?'}${d.pageSize ? `, ${d.pageSize} B pages` : ''}` : d.format;
       const b = d.backups;
       const parts = [
-        `${d.kind} ${d.bytes !== null ? bytesText(d.bytes) : '?'}`,
+        `${d.kind}${d.archived ? ' (archived board)' : ''} ${d.bytes !== null ? bytesText(d.bytes) : '?'}`,
         d.format === 'sqlite' && d.journalMode === 'wal' ? c.green(mode) : c.yellow(mode),
         `wal ${d.walBytes !== null ? bytesText(d.walBytes) : '-'}`,
         `shm ${d.shmBytes !== null ? bytesText(d.shmBytes) : '-'}`,

@@ -19,7 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackupSummary, DatabaseRecord, SqliteHeader } from '../types.js';
-import { fileTypeWords, safeReadHead } from './safe-read.js';
+import { fileTypeWords, safeReadHead, safeReadText } from './safe-read.js';
 
 /** Entries read at most from one folder when looking for backups, entries. */
 export const MAX_LISTED_ENTRIES = 200_000;
@@ -145,6 +145,22 @@ function emptyRecord(file: string, kind: DatabaseRecord['kind'], owner: string, 
   };
 }
 
+/**
+ * Whether a board's `board.json` says `"archived": true` (hermes_cli/kanban_db.py `read_board_metadata`
+ * at 306e2d2: `hermes kanban boards` hides archived boards; a missing or malformed file means not
+ * archived, as there). Read through safe-read.ts, at most 64 KiB.
+ */
+function archivedBoard(db: string): boolean {
+  const r = safeReadText(path.posix.join(path.posix.dirname(db), 'board.json'), 64 * 1024);
+  if (!r.ok) return false;
+  try {
+    const meta: unknown = JSON.parse(r.text);
+    return typeof meta === 'object' && meta !== null && (meta as Record<string, unknown>).archived === true;
+  } catch {
+    return false;
+  }
+}
+
 /** The board databases of a root: `<root>/kanban/boards/<slug>/kanban.db`, at most {@link MAX_BOARDS}. */
 function boardDbs(root: string): string[] {
   const dir = path.posix.join(root, 'kanban', 'boards');
@@ -175,14 +191,14 @@ function boardDbs(root: string): string[] {
  */
 export function observeDatabases(kanbanRoots: Iterable<string>, homes: Iterable<string>, nowMs: number): DatabaseRecord[] {
   const out = new Map<string, DatabaseRecord>();
-  const add = (file: string, kind: DatabaseRecord['kind'], owner: string) => {
+  const add = (file: string, kind: DatabaseRecord['kind'], owner: string, board = false) => {
     if (out.has(file)) return;
     const r = observeDatabase(file, kind, owner, nowMs);
-    if (r) out.set(file, r);
+    if (r) out.set(file, board && archivedBoard(file) ? { ...r, archived: true } : r);
   };
   for (const root of new Set(kanbanRoots)) {
     add(path.posix.join(root, 'kanban.db'), 'kanban', root);
-    for (const db of boardDbs(root)) add(db, 'kanban', root);
+    for (const db of boardDbs(root)) add(db, 'kanban', root, true);
   }
   for (const home of new Set(homes)) add(path.posix.join(home, 'state.db'), 'state', home);
   return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -198,6 +198,7 @@ const snapshotShape = shape({
         journalBytes: nullable(int),
         backups: shape({ count: int, bytes: int, recent: int, windowMs: int, newestMtimeMs: nullable(int), truncated: bool }),
         freeBytes: nullable(num),
+        archived: optional(bool),
       }),
     ),
   ),
