@@ -15,7 +15,7 @@ import type { DatabaseRecord, Finding, Report } from '../src/types.js';
 import { cleanUpAfterEach } from './harness/cleanup.js';
 import { NO_S6, cliJson } from './harness/cli.js';
 import { startProcess, until } from './harness/processes.js';
-import { proc, snapshot } from './harness/records.js';
+import { home, proc, snapshot } from './harness/records.js';
 import { makeScratch } from './harness/scratch.js';
 
 /** Runs a python3 script to completion (the sqlite3 module), throwing with its stderr when it fails. */
@@ -306,6 +306,21 @@ describe('database health: the pure judge', () => {
     expect(f.message).toContain('fd 7, inode 99');
     if (verdict === 'orphaned-worker') expect(f.remedy).toContain('--include-workers');
     expect(report.databases![0]).toMatchObject({ deletedHeldBy: [4242], findings: ['DELETED_WAL_HELD'] });
+  });
+
+  it('a ghost of a deleted profile holding that profile\u2019s deleted state.db: GHOST_GATEWAY only, no DELETED_WAL_HELD', () => {
+    const homeDir = '/root/.hermes/profiles/gone';
+    const ghost = proc(4343, ['/usr/bin/python3', '/usr/local/bin/hermes', '-p', 'gone', 'gateway', 'run'], {
+      ppid: 1,
+      handles: [
+        { fd: 5, path: `${homeDir}/gateway.lock`, mode: 'rw', deleted: true },
+        { fd: 6, path: `${homeDir}/state.db`, mode: 'rw', deleted: true },
+      ],
+    });
+    const report = classify(snapshot({ processes: [ghost], homes: [home('/root/.hermes'), home(homeDir, { exists: false })] }));
+    expect(report.processes.find((p) => p.pid === 4343)?.verdict).toBe('ghost');
+    expect(codes(report.findings)).toContain('GHOST_GATEWAY');
+    expect(codes(report.findings)).not.toContain('DELETED_WAL_HELD');
   });
 
   it('a rollback-mode kanban.db is a warning alone and critical beside two writers; state.db is never KANBAN_NOT_WAL', () => {

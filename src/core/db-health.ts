@@ -17,6 +17,7 @@
  *   makes one backup however often it is seen; many new ones mean the bytes keep changing.
  * - DELETED_WAL_HELD (critical): a process holds an unlinked database, -wal or -shm of a kanban.db or
  *   state.db. Its writes go to an inode no one else sees, and the next opener builds a fresh WAL beside it.
+ *   Not for a ghost gateway's own state.db: its whole profile was deleted, and GHOST_GATEWAY covers it.
  * - WAL_GROWING (warning): a -wal larger than {@link WAL_GROWTH_FACTOR} × the autocheckpoint threshold
  *   (pages × page size). Hermes sets `wal_autocheckpoint=100` on kanban.db (kanban_db.py at v0.15.1 and
  *   306e2d2); state.db keeps SQLite's default of 1000 pages. A checkpoint can reset the WAL only when no
@@ -49,6 +50,8 @@ export interface DbHolder {
   verdict: Verdict | null;
   /** The remedy that ends or restarts it the way the rest of the report would, or null. */
   remedy: string | null;
+  /** Its HERMES_HOME as the classifier decided it, or null. */
+  home: string | null;
 }
 
 /** What the judge reads. */
@@ -169,6 +172,9 @@ export function databaseHealth(input: DbHealthInput): { findings: Finding[]; dat
       if (!h.deleted) continue;
       const db = databaseOfFile(h.path);
       if (!db) continue;
+      // A ghost of a deleted profile holds that profile's deleted state.db: nothing else opens a database
+      // of a home that is gone, and its GHOST_GATEWAY finding already says to end it.
+      if (p.verdict === 'ghost' && p.home !== null && path.posix.dirname(db) === p.home && path.posix.basename(db) === 'state.db') continue;
       heldBy.set(db, [...new Set([...(heldBy.get(db) ?? []), p.rec.pid])]);
       const key = `${db}\0${h.path}`;
       if (seen.has(key)) continue;

@@ -160,6 +160,7 @@ function dbHolders(ctx: ClassifyContext, subjects: readonly Subject[]): DbHolder
       role: s?.role ?? null,
       verdict: s?.verdict ?? null,
       remedy: killable ? killRemedy([rec.pid], ctx.scope, s.verdict === 'orphaned-worker') : null,
+      home: s?.id.hermesHome ?? null,
     };
   });
 }
