@@ -355,6 +355,8 @@ export interface HostSnapshot {
   kanbanRoots?: KanbanRootRecord[];
   /** File-level facts of every kanban database of every root in sight and every home's state.db (sources/databases.ts). Absent in older snapshots. */
   databases?: DatabaseRecord[];
+  /** Corruption messages in the tail of the homes' logs (sources/db-logs.ts); absent when there is none. */
+  corruptionLogs?: CorruptionLogRecord[];
 }
 
 /**
@@ -413,6 +415,45 @@ export interface DatabaseRecord {
   freeBytes: number | null;
   /** A board whose `board.json` says `"archived": true` (Hermes hides it from `kanban boards`); absent otherwise. */
   archived?: boolean;
+  /** The read-only `PRAGMA quick_check` of `--integrity` (sources/db-integrity.ts); absent when it was not asked for. */
+  integrity?: IntegrityRecord;
+}
+
+/**
+ * Outcome of one read-only `PRAGMA quick_check` (sources/db-integrity.ts).
+ * - `ok`: quick_check answered `ok`;
+ * - `corrupt`: it answered problems (`lines`), or SQLite refused the file as malformed / not a database;
+ * - `not-checked`: busy, locked, sidecars in a state where a read could create or disturb something, the
+ *   file changed during the check, no python3, or the time budget ran out (`reason` says which). Never corrupt.
+ */
+export interface IntegrityRecord {
+  status: 'ok' | 'corrupt' | 'not-checked';
+  /** quick_check's own lines (or SQLite's error), masked, control characters escaped, at most 20 of at most 300 characters. */
+  lines: string[];
+  /** How it was opened: `ro` (`file:…?mode=ro`, both sidecars existing), `immutable` (`?mode=ro&immutable=1`, no sidecars), null when not opened. */
+  open: 'ro' | 'immutable' | null;
+  /** Why it was not checked, or a note on the check. */
+  reason?: string;
+  /** Wall-clock time of the check, ms. */
+  ms: number;
+}
+
+/** The corruption messages found in the tail of one home's log (sources/db-logs.ts). Only logs with a match are recorded. */
+export interface CorruptionLogRecord {
+  /** The HERMES_HOME whose `logs/` it is. */
+  home: string;
+  /** Absolute path of the log (`<home>/logs/gateway.log`, `<home>/logs/errors.log`). */
+  file: string;
+  /** Matching lines in the window, count. */
+  count: number;
+  /** Newest timestamp of a matching line (Hermes logs local time, `%(asctime)s`), ISO 8601; null when no matching line had one. */
+  newest: string | null;
+  /** The newest matching line, masked (core/mask.ts maskText), control characters escaped, at most 300 characters. */
+  example: string;
+  /** Bytes read from the end of the file (at most {@link MAX_LOG_TAIL_BYTES} of sources/db-logs.ts), bytes. */
+  bytesRead: number;
+  /** The window, ms: lines with an older timestamp are not counted. */
+  windowMs: number;
 }
 
 /** A Hermes source folder (the one holding `hermes_cli/`) that gateways of the scan run. */
@@ -580,6 +621,8 @@ export type FindingCode =
   | 'KANBAN_BACKUP_STORM'
   | 'DELETED_WAL_HELD'
   | 'WAL_GROWING'
+  | 'KANBAN_CORRUPT'
+  | 'CORRUPTION_LOGGED'
   // One HERMES_HOME's identity files (subject.home).
   | 'IDENTITY_FILE_BAD'
   | 'IDENTITY_FILE_LEGACY'
@@ -726,6 +769,8 @@ export interface DatabaseHealth {
   error?: string;
   /** True for a board Hermes has archived (`board.json`); absent otherwise. */
   archived?: boolean;
+  /** The read-only quick_check of `--integrity`; absent when not asked for. */
+  integrity?: IntegrityRecord;
 }
 
 /** One supervisor unit in the report: what `systemctl show` said and what it holds. */

@@ -23,14 +23,21 @@
  *   306e2d2); state.db keeps SQLite's default of 1000 pages. A checkpoint can reset the WAL only when no
  *   reader still needs its frames, so a WAL ten times past its threshold means checkpoints have been
  *   failing for a long while: a read transaction left open (or an orphaned holder).
+ * - KANBAN_CORRUPT (critical; also for a state.db): the read-only `PRAGMA quick_check` of `--integrity`
+ *   (sources/db-integrity.ts) answered problems, or SQLite refused the file as malformed. Its lines are
+ *   quoted as the source gave them (masked, escaped, at most 20). A check that could not run (busy,
+ *   locked, sidecars incomplete, budget) is no finding: the database's `integrity` says `not-checked`.
+ * - CORRUPTION_LOGGED (warning; subject.home): SQLite's or Hermes's corruption messages in the tail of a
+ *   home's `logs/gateway.log` or `logs/errors.log` within the window (sources/db-logs.ts), with the
+ *   count, the newest time and one masked, escaped example line.
  */
 import path from 'node:path';
-import type { DatabaseHealth, DatabaseRecord, Finding, FindingCode, Handle, KanbanReport, ProcessRecord, Role, Verdict } from '../types.js';
+import type { CorruptionLogRecord, DatabaseHealth, DatabaseRecord, Finding, FindingCode, Handle, KanbanReport, ProcessRecord, Role, Verdict } from '../types.js';
 import { short } from './classify/common.js';
 import { databaseOfFile } from './paths.js';
 
 /** The codes this judge gives: a filtered report keeps them with their database (subject.db). */
-export const DB_FINDINGS: ReadonlySet<FindingCode> = new Set(['KANBAN_NOT_SQLITE', 'KANBAN_NOT_WAL', 'KANBAN_BACKUP_STORM', 'DELETED_WAL_HELD', 'WAL_GROWING']);
+export const DB_FINDINGS: ReadonlySet<FindingCode> = new Set(['KANBAN_NOT_SQLITE', 'KANBAN_NOT_WAL', 'KANBAN_BACKUP_STORM', 'DELETED_WAL_HELD', 'WAL_GROWING', 'KANBAN_CORRUPT']);
 
 /** Backups appearing in one hour above which the folder is in a storm, count. */
 export const STORM_BACKUPS_PER_HOUR = 10;
@@ -60,6 +67,8 @@ export interface DbHealthInput {
   /** Every process of the snapshot, with a verdict where the classifier gave one. */
   processes: readonly DbHolder[];
   kanban: readonly KanbanReport[];
+  /** Corruption messages found in the homes' logs (snapshot `corruptionLogs`); absent: none. */
+  logs?: readonly CorruptionLogRecord[];
 }
 
 /** The WAL size past which {@link WAL_GROWTH_FACTOR} says WAL_GROWING, bytes. */
@@ -162,6 +171,29 @@ export function databaseHealth(input: DbHealthInput): { findings: Finding[]; dat
         subject,
       });
     }
+    if (r.integrity?.status === 'corrupt') {
+      const shownLines = r.integrity.lines.slice(0, 5);
+      const more = r.integrity.lines.length - shownLines.length;
+      const of = r.kind === 'kanban' ? `the gateways and workers of ${r.owner}` : `the gateway of ${r.owner}`;
+      add({
+        severity: 'critical',
+        code: 'KANBAN_CORRUPT',
+        pid: null,
+        message: `${r.path} is corrupt: a read-only PRAGMA quick_check answered ${shownLines.length ? `"${shownLines.join('"; "')}"${more > 0 ? ` and ${more} more` : ''}` : 'problems'}. Stop ${of}, copy the database with its -wal and -shm aside, then restore a backup or rebuild it (\`sqlite3 ${r.path} .recover\` into a new file, then \`PRAGMA journal_mode=WAL\` on it) before starting them again; find the rival writer first, or it corrupts again.`,
+        remedy: null,
+        subject,
+      });
+    }
+  }
+  for (const l of input.logs ?? []) {
+    add({
+      severity: 'warning',
+      code: 'CORRUPTION_LOGGED',
+      pid: null,
+      message: `${l.file} logged ${l.count} database corruption message${l.count === 1 ? '' : 's'} in the last ${Math.round(l.windowMs / 3_600_000)} h of its tail${l.newest ? `, the newest at ${l.newest}` : ''}, e.g. "${l.example}". Run \`hermes-doctor orphans --integrity\` to check the databases of ${l.home}, and look for rival writers of its kanban database.`,
+      remedy: null,
+      subject: { home: l.home },
+    });
   }
 
   // Deleted generations, from the handles.
@@ -201,6 +233,7 @@ export function databaseHealth(input: DbHealthInput): { findings: Finding[]; dat
       findings: byDb.get(r.path) ?? [],
       ...(r.error !== undefined ? { error: r.error } : {}),
       ...(r.archived ? { archived: true } : {}),
+      ...(r.integrity ? { integrity: r.integrity } : {}),
     }),
   );
   return { findings, databases };

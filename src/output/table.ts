@@ -119,6 +119,9 @@ export function renderTable(raw: Report, opts: TableOptions = {}): string {
         ...(b.count > 0 ? [`backups ${b.count}${b.truncated ? '+' : ''} (${bytesText(b.bytes)}, ${b.recent} in the last hour)`] : []),
         `free ${d.freeBytes !== null ? bytesText(d.freeBytes) : '?'}`,
         ...(d.deletedHeldBy.length ? [c.red.bold(`deleted generation held by ${d.deletedHeldBy.join(', ')}`)] : []),
+        ...(d.integrity
+          ? [d.integrity.status === 'ok' ? c.green('checked ok') : d.integrity.status === 'corrupt' ? c.red.bold('quick_check: corrupt') : c.yellow(`not checked now: ${d.integrity.reason ?? 'unknown'}`)]
+          : []),
       ];
       out.push(`${d.path}  ${parts.join('; ')}${d.findings.length ? `  ${c.red(d.findings.join(' '))}` : ''}`);
       if (d.error) out.push(`  - ${d.error}`);

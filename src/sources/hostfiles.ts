@@ -6,8 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DatabaseRecord, HomeRecord } from '../types.js';
+import type { CorruptionLogRecord, DatabaseRecord, HomeRecord } from '../types.js';
 import { observeDatabases } from './databases.js';
+import { observeCorruptionLogs } from './db-logs.js';
 import type { SourceFs } from './hermes-source.js';
 import { listProfileHomes, readActiveProfile, readActiveProfileFile, readHome } from './homes.js';
 
@@ -37,6 +38,8 @@ export interface HostFiles {
    * the snapshot has `databases`; absent (a replayed host), it leaves them out.
    */
   databases?(kanbanRoots: Iterable<string>, homes: Iterable<string>, nowMs: number): DatabaseRecord[];
+  /** Corruption messages in the tail of the homes' logs (sources/db-logs.ts `observeCorruptionLogs`); absent (a replayed host), none are looked for. */
+  corruptionLogs?(homes: Iterable<string>, nowMs: number): CorruptionLogRecord[];
 }
 
 /** The host's own file system. */
@@ -47,6 +50,7 @@ export const realHostFiles: HostFiles = {
   readActiveProfile,
   readActiveProfileFile,
   databases: observeDatabases,
+  corruptionLogs: observeCorruptionLogs,
 };
 
 /**

@@ -34,7 +34,9 @@ import {
 } from '../core/candidates.js';
 import { dispatcherLockPath, rootOfHome } from '../core/paths.js';
 import type { FdTable, HostFacets } from './facets.js';
+import { checkIntegrityAll } from './db-integrity.js';
 import { observeHermesSources } from './hermes-source.js';
+import { type CommandRunner, execRunner } from './runner.js';
 
 /**
  * Clock ticks per second of `startTicks`. Linux: USER_HZ, the unit of /proc/PID/stat field 22, which is
@@ -54,6 +56,10 @@ export interface CommonScanOptions {
   selfPid?: number;
   /** Host name in the snapshot (default os.hostname()). */
   hostname?: string;
+  /** Run the read-only `PRAGMA quick_check` on every database in sight (`--integrity`; sources/db-integrity.ts). */
+  integrity?: boolean;
+  /** Runner of the integrity check's python3 (default execRunner; the scan's deadline runner when given). */
+  runner?: CommandRunner;
 }
 
 /**
@@ -184,7 +190,9 @@ export async function scanHostFacets(f: HostFacets, opts: CommonScanOptions = {}
   const hermesSources = sources ? observeHermesSources([...records.values()], homeRecords, sources) : null;
   for (const pid of pidsOfIdentityFiles(homeRecords)) add(pid);
   table.proveHomes?.([...records.values()], homeRecords);
-  const databases = files.databases ? files.databases([...kanbanRoots].sort(), [...homes].sort(), Date.parse(takenAt)) : [];
+  const observed = files.databases ? files.databases([...kanbanRoots].sort(), [...homes].sort(), Date.parse(takenAt)) : [];
+  const databases = opts.integrity && observed.length ? await checkIntegrityAll(observed, opts.runner ?? execRunner) : observed;
+  const corruptionLogs = files.corruptionLogs ? files.corruptionLogs([...homes].sort(), Date.parse(takenAt)) : [];
   const lockAnswer = f.locks.read(lockFilesOf(homes, kanbanRoots), [...records.values()]);
   notes.push(...lockAnswer.notes);
   const locks = lockAnswer.locks;
@@ -242,5 +250,6 @@ export async function scanHostFacets(f: HostFacets, opts: CommonScanOptions = {}
     ...(hermesSources ? { hermesSources } : {}),
     ...(kanbanRootRecords ? { kanbanRoots: kanbanRootRecords } : {}),
     ...(databases.length ? { databases } : {}),
+    ...(corruptionLogs.length ? { corruptionLogs } : {}),
   };
 }

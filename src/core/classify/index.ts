@@ -47,7 +47,7 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
   };
   const subjects = decideVerdicts(candidatesOf(ctx), ctx);
   const kanban = kanbanReports(ctx, subjects);
-  const health = databaseHealth({ databases: snap.databases ?? [], processes: dbHolders(ctx, subjects), kanban });
+  const health = databaseHealth({ databases: snap.databases ?? [], processes: dbHolders(ctx, subjects), kanban, logs: snap.corruptionLogs ?? [] });
   const findings: Finding[] = [
     ...processFindings(ctx, subjects),
     ...kanbanFindings(ctx, kanban),
