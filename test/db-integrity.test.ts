@@ -11,7 +11,10 @@ import { integrityOpenOf } from '../src/sources/db-integrity.js';
 import { MAX_LOG_TAIL_BYTES, observeCorruptionLogs, scanLogText } from '../src/sources/db-logs.js';
 import { safeReadTail } from '../src/sources/safe-read.js';
 import { renderTable } from '../src/output/table.js';
-import type { DatabaseRecord, Report } from '../src/types.js';
+import { classify } from '../src/core/classify.js';
+import { parseSnapshot } from '../src/sources/snapshot-file.js';
+import type { CorruptionLogRecord, DatabaseRecord, Report } from '../src/types.js';
+import { home, snapshot } from './harness/records.js';
 import { cleanUpAfterEach } from './harness/cleanup.js';
 import { NO_S6, cliJson } from './harness/cli.js';
 import { startProcess, until } from './harness/processes.js';
@@ -259,5 +262,64 @@ describe('CORRUPTION_LOGGED: corruption messages in the tail of the homes logs',
     expect(r).toMatchObject({ count: 1, newestMs: null });
     // The cut first line of a tail is ignored.
     expect(scanLogText('database disk image is malformed\nok\n', now, 3_600_000, true)).toBeNull();
+  });
+});
+
+describe('the judge on snapshots: integrity and logged corruption', () => {
+  const rec = (over: Partial<DatabaseRecord> & { path: string }): DatabaseRecord => ({
+    kind: 'kanban',
+    owner: path.dirname(over.path),
+    bytes: 4096,
+    header: { magic: true, pageSize: 4096, writeVersion: 2, readVersion: 2 },
+    walBytes: 0,
+    shmBytes: 32768,
+    journalBytes: null,
+    backups: { count: 0, bytes: 0, recent: 0, windowMs: 3_600_000, newestMtimeMs: null, truncated: false },
+    freeBytes: 100 * 1024 ** 3,
+    ...over,
+  });
+  const log = (h: string): CorruptionLogRecord => ({
+    home: h,
+    file: `${h}/logs/errors.log`,
+    count: 3,
+    newest: '2026-01-02T12:00:00.000Z',
+    example: '2026-01-02 12:00:00,000 ERROR x: database disk image is malformed',
+    bytesRead: 1000,
+    windowMs: 86_400_000,
+  });
+
+  it('corrupt: KANBAN_CORRUPT (also for a state.db); not-checked and ok: no finding, the record says so; both round-trip a snapshot file', () => {
+    const snap = snapshot({
+      databases: [
+        rec({ path: '/root/.hermes/kanban.db', integrity: { status: 'corrupt', lines: ['*** in database main ***', 'Tree 2 page 2: btreeInitPage() returns error code 11'], open: 'immutable', ms: 40 } }),
+        rec({ path: '/root/.hermes/state.db', kind: 'state', integrity: { status: 'corrupt', lines: ['database disk image is malformed'], open: 'ro', ms: 10 } }),
+        rec({ path: '/root/.hermes/kanban/boards/ops/kanban.db', owner: '/root/.hermes', integrity: { status: 'not-checked', lines: [], open: 'ro', reason: 'busy: database is locked', ms: 5 } }),
+        rec({ path: '/root/.hermes/kanban/boards/qa/kanban.db', owner: '/root/.hermes', integrity: { status: 'ok', lines: ['ok'], open: 'ro', ms: 5 } }),
+      ],
+      corruptionLogs: [log('/root/.hermes')],
+    });
+    const r = classify(snap);
+    const corrupt = r.findings.filter((f) => f.code === 'KANBAN_CORRUPT');
+    expect(corrupt.map((f) => f.subject?.db).sort()).toEqual(['/root/.hermes/kanban.db', '/root/.hermes/state.db']);
+    expect(corrupt.every((f) => f.severity === 'critical')).toBe(true);
+    expect(corrupt[0]!.message).toContain('btreeInitPage()');
+    expect(r.databases!.find((d) => d.path.endsWith('ops/kanban.db'))!).toMatchObject({ findings: [], integrity: { status: 'not-checked' } });
+    expect(r.databases!.find((d) => d.path.endsWith('qa/kanban.db'))!).toMatchObject({ findings: [], integrity: { status: 'ok' } });
+    const logged = r.findings.find((f) => f.code === 'CORRUPTION_LOGGED')!;
+    expect(logged).toMatchObject({ severity: 'warning', subject: { home: '/root/.hermes' } });
+    expect(logged.message).toContain('3 database corruption messages');
+    expect(logged.message).toContain('2026-01-02T12:00:00.000Z');
+    const back = parseSnapshot(JSON.stringify(snap));
+    expect(back.databases).toEqual(snap.databases);
+    expect(back.corruptionLogs).toEqual(snap.corruptionLogs);
+    const bad = JSON.parse(JSON.stringify(snap));
+    bad.databases[0].integrity.status = 'maybe';
+    expect(() => parseSnapshot(JSON.stringify(bad))).toThrow(/integrity\.status/);
+  });
+
+  it('a filtered report keeps CORRUPTION_LOGGED of the homes it reports only', () => {
+    const snap = snapshot({ homes: [home('/root/.hermes'), home('/srv/h/.hermes')], corruptionLogs: [log('/root/.hermes'), log('/srv/h/.hermes')] });
+    const r = classify(snap, { homes: ['/srv/h/.hermes'] });
+    expect(r.findings.filter((f) => f.code === 'CORRUPTION_LOGGED').map((f) => f.subject?.home)).toEqual(['/srv/h/.hermes']);
   });
 });

@@ -199,9 +199,19 @@ const snapshotShape = shape({
         backups: shape({ count: int, bytes: int, recent: int, windowMs: int, newestMtimeMs: nullable(int), truncated: bool }),
         freeBytes: nullable(num),
         archived: optional(bool),
+        integrity: optional(
+          shape({
+            status: oneOf('ok', 'corrupt', 'not-checked'),
+            lines: arrayOf(str),
+            open: nullable(oneOf('ro', 'immutable')),
+            reason: optional(str),
+            ms: num,
+          }),
+        ),
       }),
     ),
   ),
+  corruptionLogs: optional(arrayOf(shape({ home: str, file: str, count: int, newest: nullable(str), example: str, bytesRead: int, windowMs: int }))),
 });
 
 /**
