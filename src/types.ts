@@ -417,6 +417,25 @@ export interface DatabaseRecord {
   archived?: boolean;
   /** The read-only `PRAGMA quick_check` of `--integrity` (sources/db-integrity.ts); absent when it was not asked for. */
   integrity?: IntegrityRecord;
+  /** Kanban databases: `kanban.dispatch_in_gateway` of the root and of each home in sight under it (sources/kanban-config.ts). Additive. */
+  dispatchConfig?: DispatchSetting[];
+}
+
+/**
+ * `kanban.dispatch_in_gateway` of one home, as its gateway would read it (`load_config()` of
+ * hermes_cli/config.py: `<HERMES_HOME>/config.yaml` deep-merged over the default `True`; the watcher tests
+ * Python truthiness, gateway/run.py at v0.15.1, gateway/kanban_watchers.py at 306e2d2).
+ * - `yes`: set truthy, or not set (the default is true, also when config.yaml is absent);
+ * - `no`: set falsy (`false`, `0`, `""`, `null`);
+ * - `unknown`: config.yaml could not be read or parsed, or `kanban` is not a mapping (`why` says which).
+ */
+export interface DispatchSetting {
+  /** The HERMES_HOME (the root itself, or `<root>/profiles/<name>`). */
+  home: string;
+  dispatches: 'yes' | 'no' | 'unknown';
+  /** Whether the value came from config.yaml (false: the default). */
+  explicit: boolean;
+  why: string;
 }
 
 /**
@@ -618,6 +637,7 @@ export type FindingCode =
   // One database file's health (subject.db; subject.pid for DELETED_WAL_HELD).
   | 'KANBAN_NOT_SQLITE'
   | 'KANBAN_NOT_WAL'
+  | 'MULTIPLE_DISPATCHERS'
   | 'KANBAN_BACKUP_STORM'
   | 'DELETED_WAL_HELD'
   | 'WAL_GROWING'
@@ -771,6 +791,8 @@ export interface DatabaseHealth {
   archived?: boolean;
   /** The read-only quick_check of `--integrity`; absent when not asked for. */
   integrity?: IntegrityRecord;
+  /** Kanban databases: `kanban.dispatch_in_gateway` of the root and of each home in sight under it. Additive. */
+  dispatchConfig?: DispatchSetting[];
 }
 
 /** One supervisor unit in the report: what `systemctl show` said and what it holds. */

@@ -30,14 +30,26 @@
  * - CORRUPTION_LOGGED (warning; subject.home): SQLite's or Hermes's corruption messages in the tail of a
  *   home's `logs/gateway.log` or `logs/errors.log` within the window (sources/db-logs.ts), with the
  *   count, the newest time and one masked, escaped example line.
+ * - MULTIPLE_DISPATCHERS (subject.db and subject.home = the root): two or more live gateways of one root
+ *   whose `kanban.dispatch_in_gateway` says dispatch (sources/kanban-config.ts; the default is true), or,
+ *   where the root's Hermes has no singleton lock, two or more gateways the kanban evidence says dispatch.
+ *   Each embedded dispatcher runs its own `release_stale_claims` → promote → `dispatch_once` loop on the
+ *   root's boards. 306e2d2 (gateway/kanban_watchers.py `_acquire_singleton_lock`) takes a flock on
+ *   `<root>/kanban/.dispatcher.lock` before its loop, so only one of them dispatches and the rest return:
+ *   warning, the configuration contradicts itself (which profile dispatches depends on start order, and the
+ *   lock falls back to "config control alone" where flock is unavailable). v0.15.1 (gateway/run.py) has no
+ *   such lock, so each of them dispatches: critical, two dispatchers writing one kanban.db (306e2d2's own
+ *   docstring: doubled reclaims and claim events, and concurrent WAL checkpoints that can corrupt index
+ *   pages). Singleton unknown: warning. Only gateways that run count: a profile that is configured to
+ *   dispatch but not started dispatches nothing.
  */
 import path from 'node:path';
-import type { CorruptionLogRecord, DatabaseHealth, DatabaseRecord, Finding, FindingCode, Handle, KanbanReport, ProcessRecord, Role, Verdict } from '../types.js';
+import type { CorruptionLogRecord, DatabaseHealth, DatabaseRecord, DispatchSetting, Finding, FindingCode, Handle, KanbanReport, ProcessRecord, Role, Verdict } from '../types.js';
 import { short } from './classify/common.js';
 import { databaseOfFile } from './paths.js';
 
 /** The codes this judge gives: a filtered report keeps them with their database (subject.db). */
-export const DB_FINDINGS: ReadonlySet<FindingCode> = new Set(['KANBAN_NOT_SQLITE', 'KANBAN_NOT_WAL', 'KANBAN_BACKUP_STORM', 'DELETED_WAL_HELD', 'WAL_GROWING', 'KANBAN_CORRUPT']);
+export const DB_FINDINGS: ReadonlySet<FindingCode> = new Set(['KANBAN_NOT_SQLITE', 'KANBAN_NOT_WAL', 'KANBAN_BACKUP_STORM', 'DELETED_WAL_HELD', 'WAL_GROWING', 'KANBAN_CORRUPT', 'MULTIPLE_DISPATCHERS']);
 
 /** Backups appearing in one hour above which the folder is in a storm, count. */
 export const STORM_BACKUPS_PER_HOUR = 10;
@@ -185,6 +197,15 @@ export function databaseHealth(input: DbHealthInput): { findings: Finding[]; dat
       });
     }
   }
+  const judgedRoots = new Set<string>();
+  for (const r of input.databases) {
+    if (r.kind !== 'kanban' || !r.dispatchConfig || judgedRoots.has(r.owner)) continue;
+    // One finding per root, on its default board when it has one: the embedded dispatcher serves every board of the root.
+    const main = input.databases.find((x) => x.kind === 'kanban' && x.owner === r.owner && x.path === path.posix.join(r.owner, 'kanban.db')) ?? r;
+    judgedRoots.add(r.owner);
+    const f = multipleDispatchers(main, input);
+    if (f) add(f);
+  }
   for (const l of input.logs ?? []) {
     add({
       severity: 'warning',
@@ -234,9 +255,38 @@ export function databaseHealth(input: DbHealthInput): { findings: Finding[]; dat
       ...(r.error !== undefined ? { error: r.error } : {}),
       ...(r.archived ? { archived: true } : {}),
       ...(r.integrity ? { integrity: r.integrity } : {}),
+      ...(r.dispatchConfig ? { dispatchConfig: r.dispatchConfig } : {}),
     }),
   );
   return { findings, databases };
+}
+
+/** MULTIPLE_DISPATCHERS of the root of `r`, or null. */
+function multipleDispatchers(r: DatabaseRecord, input: DbHealthInput): Finding | null {
+  const settings: readonly DispatchSetting[] = r.dispatchConfig ?? [];
+  const gatewaysOf = new Map<string, number[]>();
+  for (const p of input.processes) {
+    if (p.role !== 'gateway' || p.home === null || p.verdict === 'ghost') continue;
+    gatewaysOf.set(p.home, [...(gatewaysOf.get(p.home) ?? []), p.rec.pid]);
+  }
+  const configured = settings.filter((s) => s.dispatches === 'yes' && gatewaysOf.has(s.home));
+  const k = input.kanban.find((x) => x.db === r.path) ?? input.kanban.find((x) => x.root === r.owner);
+  const singleton = k?.singletonLock?.value ?? 'unknown';
+  // A gateway whose own config.yaml turns the dispatcher off returns from its watcher on every version.
+  const off = new Set(settings.filter((s) => s.dispatches === 'no').map((s) => s.home));
+  const homeOf = new Map(input.processes.map((p) => [p.rec.pid, p.home]));
+  const live = (k?.dispatchers ?? []).filter((d) => d.dispatches === 'yes' && d.role === 'gateway' && !off.has(homeOf.get(d.pid) ?? '')).map((d) => d.pid);
+  const noLock = singleton === 'no';
+  if (configured.length < 2 && !(noLock && live.length >= 2)) return null;
+  const list = configured.map((s) => `${s.home} (PID ${(gatewaysOf.get(s.home) ?? []).join(', ')}; ${s.why})`).join('; ');
+  const who = configured.length >= 2 ? `${configured.length} running profiles of ${r.owner} are configured to dispatch its boards: ${list}` : `${live.length} gateways of ${r.owner} dispatch its boards (PIDs ${[...live].sort((a, b) => a - b).join(', ')})`;
+  const fix = `Set \`kanban:\` \`dispatch_in_gateway: false\` in the config.yaml of every profile but one (the default is true) and restart those gateways.`;
+  const message = noLock
+    ? `${who}, and this Hermes has no singleton dispatcher lock (${k?.singletonLock?.why ?? 'no .dispatcher.lock'}), so each runs its own dispatcher on ${r.path}: doubled reclaims and claims, and concurrent WAL checkpoints that can corrupt it. ${fix}`
+    : singleton === 'yes'
+      ? `${who}. This Hermes takes the singleton lock ${path.posix.join(r.owner, 'kanban', '.dispatcher.lock')}, so only one dispatches and the others stand by, but which one depends on start order, and without flock they all would. ${fix}`
+      : `${who}; whether this Hermes has the singleton dispatcher lock is unknown (${k?.singletonLock?.why ?? 'no evidence'}): without it each runs its own dispatcher on ${r.path}. ${fix}`;
+  return { severity: noLock ? 'critical' : 'warning', code: 'MULTIPLE_DISPATCHERS', pid: null, message, remedy: null, subject: { db: r.path, home: r.owner } };
 }
 
 function deletedHeld(p: DbHolder, h: Handle, db: string): Finding {

@@ -18,7 +18,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackupSummary, DatabaseRecord, SqliteHeader } from '../types.js';
+import type { BackupSummary, DatabaseRecord, DispatchSetting, SqliteHeader } from '../types.js';
+import { homesOfRoot, readDispatchSetting } from './kanban-config.js';
 import { fileTypeWords, safeReadHead, safeReadText } from './safe-read.js';
 
 /** Entries read at most from one folder when looking for backups, entries. */
@@ -185,21 +186,32 @@ function boardDbs(root: string): string[] {
 
 /**
  * Every database in sight: the kanban databases of `kanbanRoots` and the state.db of `homes`, sorted by
- * path, those that exist (or are there but unreadable). Never throws.
+ * path, those that exist (or are there but unreadable). Each kanban database carries `dispatchConfig`:
+ * `kanban.dispatch_in_gateway` of its root and of each home in sight under `<root>/profiles/`
+ * (sources/kanban-config.ts), one config.yaml read per home. Never throws.
  *
  * @param nowMs the scan's start, ms since the epoch
  */
 export function observeDatabases(kanbanRoots: Iterable<string>, homes: Iterable<string>, nowMs: number): DatabaseRecord[] {
   const out = new Map<string, DatabaseRecord>();
+  const homeList = [...new Set(homes)];
   const add = (file: string, kind: DatabaseRecord['kind'], owner: string, board = false) => {
     if (out.has(file)) return;
     const r = observeDatabase(file, kind, owner, nowMs);
-    if (r) out.set(file, board && archivedBoard(file) ? { ...r, archived: true } : r);
+    if (!r) return;
+    const withConfig = kind === 'kanban' ? { ...r, dispatchConfig: settingsOf(owner) } : r;
+    out.set(file, board && archivedBoard(file) ? { ...withConfig, archived: true } : withConfig);
+  };
+  const settings = new Map<string, DispatchSetting[]>();
+  const settingsOf = (root: string): DispatchSetting[] => {
+    let s = settings.get(root);
+    if (!s) settings.set(root, (s = homesOfRoot(root, homeList).map(readDispatchSetting)));
+    return s;
   };
   for (const root of new Set(kanbanRoots)) {
     add(path.posix.join(root, 'kanban.db'), 'kanban', root);
     for (const db of boardDbs(root)) add(db, 'kanban', root, true);
   }
-  for (const home of new Set(homes)) add(path.posix.join(home, 'state.db'), 'state', home);
+  for (const home of homeList) add(path.posix.join(home, 'state.db'), 'state', home);
   return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
