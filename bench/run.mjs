@@ -403,7 +403,28 @@ async function measureDatabaseChecks(root) {
   fs.copyFileSync(path.join(root, 'kanban.db'), path.join(stormRoot, 'kanban.db'));
   const BACKUPS = 2000;
   for (let i = 0; i < BACKUPS; i++) fs.writeFileSync(path.join(stormRoot, `kanban.db.corrupt.${i.toString(16).padStart(16, '0')}.bak`), 'x');
-  return { incident, storm: { ...time([stormRoot], [stormRoot]), backups: BACKUPS } };
+  const integrity = await measureIntegrity(root);
+  return { incident, storm: { ...time([stormRoot], [stormRoot]), backups: BACKUPS }, integrity };
+}
+
+/**
+ * What `--integrity` adds: checkIntegrityAll of dist/sources/db-integrity.js (one python3 per database,
+ * a read-only PRAGMA quick_check) over the incident root's databases, live gateways beside them. Median
+ * wall ms of RUNS calls, the databases checked and how many answered ok in the last call.
+ */
+async function measureIntegrity(root) {
+  const { observeDatabases } = await import(path.join(REPO, 'dist', 'sources', 'databases.js'));
+  const { checkIntegrityAll } = await import(path.join(REPO, 'dist', 'sources', 'db-integrity.js'));
+  const { execRunner } = await import(path.join(REPO, 'dist', 'sources', 'runner.js'));
+  const ms = [];
+  let last = [];
+  for (let i = 0; i < RUNS; i++) {
+    const dbs = observeDatabases([root], [root, path.join(root, 'profiles', 'argus')], Date.now());
+    const t = performance.now();
+    last = await checkIntegrityAll(dbs, execRunner);
+    ms.push(performance.now() - t);
+  }
+  return { ms: round1(median(ms)), databases: last.length, ok: last.filter((d) => d.integrity?.status === 'ok').length };
 }
 
 // ------------------------------------------------------------------------------ report
@@ -519,7 +540,7 @@ async function main() {
   }
   const databaseChecks = await measureDatabaseChecks(sc.root);
   console.log(
-    `bench: database checks (sources/databases.ts, in-process, median of ${RUNS}): incident root ${databaseChecks.incident.ms} ms for ${databaseChecks.incident.databases} database(s); with ${databaseChecks.storm.backups} backups beside kanban.db ${databaseChecks.storm.ms} ms`,
+    `bench: database checks (sources/databases.ts, in-process, median of ${RUNS}): incident root ${databaseChecks.incident.ms} ms for ${databaseChecks.incident.databases} database(s); with ${databaseChecks.storm.backups} backups beside kanban.db ${databaseChecks.storm.ms} ms; --integrity (quick_check) ${databaseChecks.integrity.ms} ms for ${databaseChecks.integrity.databases} database(s), ${databaseChecks.integrity.ok} ok`,
   );
   const guard = guardCommand();
   console.log(guard ? `bench: guard available: ${guard.slice(1).map((x) => (x.startsWith(REPO) ? path.relative(REPO, x) : x)).join(' ')}` : 'bench: `hermes-doctor guard --help` fails: guard is n/a');
