@@ -77,8 +77,19 @@ describe('macOS parsers', () => {
     expect(truncated.rows.size).toBe(3);
   });
 
-  it('lsof -F: fds, modes, locks; a truncated record is counted, not invented', () => {
-    const ok = parseLsofF(readFixture('darwin/wrapper/lsof.txt').body);
+  it('lsof -F as macOS prints it: the lock column is blank (`l `) for every file', () => {
+    const real = parseLsofF(readFixture('darwin/wrapper/lsof.txt').body);
+    expect(real.bad).toBe(0);
+    expect(real.files.map((f) => [f.pid, f.fd, f.mode, f.lock])).toEqual([
+      [615, 3, 'rw', null],
+      [615, 5, 'rw', null],
+      [615, 9, 'rw', null],
+      [615, 10, 'rw', null],
+    ]);
+  });
+
+  it('lsof -F: fds, modes, locks (a filled lock column still parses); a truncated record is counted, not invented', () => {
+    const ok = parseLsofF(readFixture('darwin/lock-column/lsof.txt').body);
     expect(ok.bad).toBe(0);
     expect(ok.files.map((f) => [f.pid, f.fd, f.mode, f.lock])).toEqual([
       [615, 3, 'rw', 'W'],
@@ -193,6 +204,35 @@ describe('macOS scans (recorded outputs)', () => {
     expect(r.findings.find((f) => f.code === 'KANBAN_RISK_UNKNOWN')!.message).toContain('PID 330 (ghost gateway)');
     expect(r.findings.some((f) => f.code === 'RIVAL_WRITERS')).toBe(false);
     expect(code).toBe(3);
+  });
+});
+
+describe('macOS gateway.lock owner without lsof locks (real lsof leaves the lock column blank)', () => {
+  const AT_0806 = Date.parse('2026-11-20T08:02:06.000Z') / 10; // PID 615's lstart in wrapper/ps-list.json, in centiseconds
+  const noLaunchd = ['darwin/malformed/launchctl-list-fails.txt'];
+
+  it('the launchd job (its stderr wrapper PID 612) names the gateway.lock owner: its child 615', async () => {
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true }));
+    const snap = await scanDarwin(h.scan);
+    expect(snap.locks).toEqual([{ path: `${ROOT}/gateway.lock`, inode: 0, kind: 'FLOCK', access: 'WRITE', pid: 615 }]);
+  });
+
+  it('without launchd, the gateway.pid record matched by pid and start time names the owner', async () => {
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway', argv: ['hermes', 'gateway', 'run'], start_time: AT_0806 } }), noLaunchd);
+    const snap = await scanDarwin(h.scan);
+    expect(snap.locks).toContainEqual(expect.objectContaining({ path: `${ROOT}/gateway.lock`, kind: 'FLOCK', access: 'WRITE', pid: 615 }));
+  });
+
+  it('a record whose start time is another process\'s, and no launchd: no owner is invented', async () => {
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway', start_time: AT_0806 - 360000 } }), noLaunchd);
+    const snap = await scanDarwin(h.scan);
+    expect(snap.locks).toEqual([]);
+  });
+
+  it('a lock lsof does print (a filled lock column) is used as it stands', async () => {
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true }), [...noLaunchd, 'darwin/lock-column/lsof.txt']);
+    const snap = await scanDarwin(h.scan);
+    expect(snap.locks).toContainEqual(expect.objectContaining({ path: `${ROOT}/gateway.lock`, access: 'WRITE', pid: 615 }));
   });
 });
 
