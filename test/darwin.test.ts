@@ -3,7 +3,10 @@
  * adapter code runs on Linux with the platform injected; only the command runner, the ps-list table and
  * the find-process lookup are replaced. Identity files are real files under a scratch dir.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DARWIN_START_RESOLUTION, startStampsAgree } from '../src/core/identify.js';
 import { classify } from '../src/core/classify.js';
 import { parseLaunchctlList, parseLaunchctlListLabel, parseLaunchctlPrint } from '../src/sources/supervisors/launchd.js';
 import { parseLsofF } from '../src/sources/darwin/lsof.js';
@@ -12,7 +15,7 @@ import { scanDarwin } from '../src/sources/darwin/scan.js';
 import { rootedHostFiles } from '../src/sources/hostfiles.js';
 import type { ScanOptions } from '../src/sources/index.js';
 import { runCli, runRecordedOrphans, verdictOf } from './harness/cli.js';
-import { layoutHome, listerFrom, portsFrom, readFixture, runnerFrom } from './harness/fixtures.js';
+import { FIXTURES, layoutHome, listerFrom, portsFrom, readFixture, runnerFrom } from './harness/fixtures.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 import { parseGuardV1 } from './guard-contract.js';
 
@@ -227,6 +230,22 @@ describe('macOS gateway.lock owner without lsof locks (real lsof leaves the lock
     const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway', start_time: AT_0806 - 360000 } }), noLaunchd);
     const snap = await scanDarwin(h.scan);
     expect(snap.locks).toEqual([]);
+  });
+
+  it('a gateway.pid written with centiseconds (round(create_time*100)) matches the one-second ps start', async () => {
+    const record = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'darwin/records/gateway.pid'), 'utf8')) as Record<string, unknown>;
+    expect((record.start_time as number) % 100).not.toBe(0);
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true, pid: record }), noLaunchd);
+    const snap = await scanDarwin(h.scan);
+    expect(snap.locks).toContainEqual(expect.objectContaining({ path: `${ROOT}/gateway.lock`, kind: 'FLOCK', access: 'WRITE', pid: 615 }));
+  });
+
+  it('start stamps compared to the second on macOS: the record may round up into the next second, never more', () => {
+    expect(startStampsAgree(AT_0806 + 37, AT_0806, DARWIN_START_RESOLUTION)).toBe(true);
+    expect(startStampsAgree(AT_0806 + 100, AT_0806, DARWIN_START_RESOLUTION)).toBe(true); // create_time S.996 rounds to S+1
+    expect(startStampsAgree(AT_0806 + 101, AT_0806, DARWIN_START_RESOLUTION)).toBe(false);
+    expect(startStampsAgree(AT_0806 - 1, AT_0806, DARWIN_START_RESOLUTION)).toBe(false);
+    expect(startStampsAgree(AT_0806 + 37, AT_0806)).toBe(false); // exact elsewhere (Linux clock ticks)
   });
 
   it('a lock lsof does print (a filled lock column) is used as it stands', async () => {

@@ -4,12 +4,13 @@
  * files from lsof, launchd jobs from launchctl, and find-process for the ports of web-UI gateways.
  *
  * Off Linux a process has no cgroup and no session id (`sid`/`pgid` are -1); `startTicks` is the start
- * time in centiseconds since the epoch (ps-list's `lstart`, one-second resolution), compared only for equality.
+ * time in centiseconds since the epoch (ps-list's `lstart`, one-second resolution, so always a multiple of 100),
+ * compared with Hermes's records to the second (core/identify.ts `startStampsAgree`).
  */
 import os from 'node:os';
 import path from 'node:path';
 import type { HomeRecord, LockRecord, ProcessRecord, ScanNote, SupervisorObservation } from '../../types.js';
-import { recordNames } from '../../core/identify.js';
+import { DARWIN_START_RESOLUTION, recordNames } from '../../core/identify.js';
 import { FILES, cleanPath } from '../../core/paths.js';
 import type { FileHolders, HostFacets, Locks, OpenFiles, ProcessTable, TableListing } from '../facets.js';
 import { realHostFiles } from '../hostfiles.js';
@@ -122,7 +123,8 @@ export interface DarwinSeen {
  * (gateway/status.py `acquire_gateway_runtime_lock`, v0.15.1 and 306e2d2) is read from other evidence,
  * among the processes that have the file open:
  * 1. Hermes's own record: the gateway.lock record (written only by the flock holder), else gateway.pid,
- *    whose pid and start_time name the process;
+ *    whose pid and start_time name the process, the start compared to the second (ps `lstart` has no
+ *    finer resolution; Hermes writes centiseconds: core/identify.ts `startStampsAgree`);
  * 2. else launchd: exactly one opener is a Hermes job's PID or the child of it (the stderr wrapper's
  *    gateway), and no record names another process.
  * Returns the owner's PID, or null when nothing shows one.
@@ -130,7 +132,7 @@ export interface DarwinSeen {
 export function darwinGatewayLockOwner(lockPath: string, openers: readonly ProcessRecord[], seen: DarwinSeen): number | null {
   const home = cleanPath(path.posix.dirname(lockPath));
   const rec = seen.homes.find((h) => cleanPath(h.path) === home);
-  const named = openers.find((p) => recordNames(rec?.lockFile, p) || recordNames(rec?.pidFile, p));
+  const named = openers.find((p) => recordNames(rec?.lockFile, p, DARWIN_START_RESOLUTION) || recordNames(rec?.pidFile, p, DARWIN_START_RESOLUTION));
   if (named) return named.pid;
   const jobPids = new Set(seen.supervisors.flatMap((o) => (o.launchdJobs ?? []).map((j) => j.pid)).filter((pid) => pid > 0));
   const ofJob = openers.filter((p) => jobPids.has(p.pid) || jobPids.has(p.ppid));
