@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DARWIN_START_RESOLUTION, startStampsAgree } from '../src/core/identify.js';
 import { classify } from '../src/core/classify.js';
-import { parseLaunchctlList, parseLaunchctlListLabel, parseLaunchctlPrint } from '../src/sources/supervisors/launchd.js';
+import { LAUNCHD_LABEL_RE, parseLaunchctlList, parseLaunchctlListLabel, parseLaunchctlPrint, profileOfLabel } from '../src/sources/supervisors/launchd.js';
 import { parseLsofF } from '../src/sources/darwin/lsof.js';
 import { envFromPsE, parsePsCommands } from '../src/sources/darwin/ps.js';
 import { scanDarwin } from '../src/sources/darwin/scan.js';
@@ -252,6 +252,24 @@ describe('macOS gateway.lock owner without lsof locks (real lsof leaves the lock
     const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true }), [...noLaunchd, 'darwin/lock-column/lsof.txt']);
     const snap = await scanDarwin(h.scan);
     expect(snap.locks).toContainEqual(expect.objectContaining({ path: `${ROOT}/gateway.lock`, access: 'WRITE', pid: 615 }));
+  });
+});
+
+describe('launchd labels as real installs have them', () => {
+  it('io.nousresearch.hermes-agent.gateway is a Hermes job: its wrapper child is supervised, not manual', async () => {
+    const h = host('legacy-label', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway' } }));
+    const { code, report } = await runRecordedOrphans(h.scan);
+    expect(verdictOf(report!, 615).verdict).toBe('supervised');
+    expect(verdictOf(report!, 615).supervisor).toMatchObject({ kind: 'launchd', unit: 'io.nousresearch.hermes-agent.gateway', mainPid: 612 });
+    expect(code).toBe(0);
+  });
+
+  it('a hash suffix (sha256 of an arbitrary HERMES_HOME) names no profile; a profile suffix does', () => {
+    expect(profileOfLabel('ai.hermes.gateway-2fe7f184')).toBeNull();
+    expect(profileOfLabel('ai.hermes.gateway-coder')).toBe('coder');
+    expect(profileOfLabel('ai.hermes.gateway')).toBe('default');
+    expect(LAUNCHD_LABEL_RE.test('io.nousresearch.hermes-agent.gateway-old')).toBe(true);
+    expect(LAUNCHD_LABEL_RE.test('com.other.agent')).toBe(false);
   });
 });
 

@@ -14,8 +14,13 @@
 import type { LaunchdJob, SupervisorObservation } from '../../types.js';
 import type { CommandRunner } from '../runner.js';
 
-/** Labels of Hermes gateway jobs: `ai.hermes.gateway`, `ai.hermes.gateway-<suffix>`, `ai.hermes.gateway.<suffix>` (#30155). */
-export const LAUNCHD_LABEL_RE = /^ai\.hermes\.gateway(?:[-.][A-Za-z0-9_.-]+)?$/;
+/**
+ * Labels of Hermes gateway jobs: `ai.hermes.gateway`, `ai.hermes.gateway-<suffix>`,
+ * `ai.hermes.gateway.<suffix>` (hermes_cli/gateway.py `get_launchd_label` at 306e2d2), and the older
+ * `io.nousresearch.hermes-agent.gateway[-<suffix>]` that real installs still run (Hermes #55441, PR
+ * #55531; Hermes's uninstaller sweeps both patterns).
+ */
+export const LAUNCHD_LABEL_RE = /^(?:ai\.hermes\.gateway|io\.nousresearch\.hermes-agent\.gateway)(?:[-.][A-Za-z0-9_.-]+)?$/;
 
 /** One row of the `launchctl list` table. `pid` 0 when `-`; `status` null when not a number. */
 export interface LaunchctlListRow {
@@ -110,11 +115,18 @@ export function parseLaunchctlPrint(
   return { pid, state, plist, arguments: args, hermesHome };
 }
 
-/** Profile named by a label: `ai.hermes.gateway` → default, `ai.hermes.gateway-argus` / `.argus` → argus. */
+/**
+ * Profile named by a label: `ai.hermes.gateway` → default, `ai.hermes.gateway-argus` / `.argus` → argus.
+ * Null for an 8-hex-digit suffix: Hermes uses `sha256(HERMES_HOME)[:8]` for a home outside
+ * `<root>/profiles/` (hermes_cli/gateway.py `_profile_suffix` at 306e2d2; Hermes #11187), so such a
+ * suffix names no profile; the home then comes from the job's environment or its process. Null also
+ * for the older `io.nousresearch.hermes-agent.gateway*` labels, whose suffix rule is not Hermes's current one.
+ */
 export function profileOfLabel(label: string): string | null {
   if (label === 'ai.hermes.gateway') return 'default';
   const m = /^ai\.hermes\.gateway[-.]([a-z0-9][a-z0-9_-]{0,63})$/.exec(label);
-  return m ? m[1]! : null;
+  if (!m || /^[0-9a-f]{8}$/.test(m[1]!)) return null;
+  return m[1]!;
 }
 
 export interface LaunchdOptions {
