@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DARWIN_START_RESOLUTION, startStampsAgree } from '../src/core/identify.js';
 import { classify } from '../src/core/classify.js';
-import { LAUNCHD_LABEL_RE, parseLaunchctlList, parseLaunchctlListLabel, parseLaunchctlPrint, profileOfLabel } from '../src/sources/supervisors/launchd.js';
+import { LAUNCHD_LABEL_RE, observeLaunchd, parseLaunchctlList, parseLaunchctlListLabel, parseLaunchctlPrint, profileOfLabel } from '../src/sources/supervisors/launchd.js';
+import { recordedRunner } from '../src/sources/runner.js';
 import { parseLsofF } from '../src/sources/darwin/lsof.js';
 import { envFromPsE, parsePsCommands } from '../src/sources/darwin/ps.js';
 import { scanDarwin } from '../src/sources/darwin/scan.js';
@@ -270,6 +271,28 @@ describe('launchd labels as real installs have them', () => {
     expect(profileOfLabel('ai.hermes.gateway')).toBe('default');
     expect(LAUNCHD_LABEL_RE.test('io.nousresearch.hermes-agent.gateway-old')).toBe(true);
     expect(LAUNCHD_LABEL_RE.test('com.other.agent')).toBe(false);
+  });
+});
+
+describe('launchctl list missing a gui/UID job (SSH, tmux, non-Aqua session)', () => {
+  it('the labels Hermes writes are asked with launchctl print whatever the list says: supervised, not manual', async () => {
+    const h = host('ssh-list', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway' } }));
+    const { code, report } = await runRecordedOrphans(h.scan);
+    expect(h.runner.calls).toContain('launchctl print gui/501/ai.hermes.gateway');
+    expect(verdictOf(report!, 615).verdict).toBe('supervised');
+    expect(verdictOf(report!, 615).supervisor).toMatchObject({ kind: 'launchd', unit: 'ai.hermes.gateway', mainPid: 612 });
+    expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('not in launchctl list, found by launchctl print gui/501/ai.hermes.gateway');
+    expect(code).toBe(0);
+  });
+
+  it("a label from a process's XPC_SERVICE_NAME is asked too; one print cannot answer is left out", async () => {
+    const runner = recordedRunner({
+      'launchctl list': { stdout: 'PID\tStatus\tLabel\n-\t0\tcom.apple.Safari\n' },
+      'launchctl print gui/501/ai.hermes.gateway-coder': { stdout: readFixture('darwin/ssh-list/launchctl-print.txt').body.replaceAll('ai.hermes.gateway', 'ai.hermes.gateway-coder') },
+    });
+    const obs = await observeLaunchd({ runner, timeoutMs: 1000, uid: 501, extraLabels: ['ai.hermes.gateway-coder', 'com.apple.not-hermes'] });
+    expect(obs.launchdJobs!.map((j) => [j.label, j.domain, j.pid, j.profile])).toEqual([['ai.hermes.gateway-coder', 'gui/501', 612, 'coder']]);
+    expect(runner.calls).not.toContain('launchctl print gui/501/com.apple.not-hermes');
   });
 });
 

@@ -16,7 +16,7 @@ import type { FileHolders, HostFacets, Locks, OpenFiles, ProcessTable, TableList
 import { realHostFiles } from '../hostfiles.js';
 import { type CommandHostScanOptions, type PortLookup, type ProcessRow, findProcessPortLookup, psListLister } from '../processlist.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
-import { observeLaunchd } from '../supervisors/launchd.js';
+import { LAUNCHD_LABEL_RE, observeLaunchd } from '../supervisors/launchd.js';
 import { isWriteLock, parseLsofF } from './lsof.js';
 import { type PsCommandLine, argvOfPsCommand, envFromPsE, parsePsCommands, startStamp } from './ps.js';
 import { UNKNOWN_UID, processUid } from '../../util/uid.js';
@@ -222,8 +222,10 @@ export function darwinFacets(opts: DarwinScanOptions = {}): HostFacets {
     files: opts.files ?? realHostFiles,
     users: () => ({ homes: { [String(uid)]: homeDir }, names: {}, scannerUid: uid, defaultRoots: [path.posix.join(homeDir, '.hermes')], notes: [] }),
     supervisors: {
-      observe: async () => {
-        seen.supervisors = [await observeLaunchd({ runner, timeoutMs, uid })];
+      observe: async (records) => {
+        // The job label a Hermes process runs under, as launchd put it into its environment.
+        const extraLabels = records.map((r) => r.env.XPC_SERVICE_NAME).filter((l): l is string => !!l && LAUNCHD_LABEL_RE.test(l));
+        seen.supervisors = [await observeLaunchd({ runner, timeoutMs, uid, extraLabels })];
         return seen.supervisors;
       },
     },

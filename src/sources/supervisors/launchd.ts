@@ -22,6 +22,9 @@ import type { CommandRunner } from '../runner.js';
  */
 export const LAUNCHD_LABEL_RE = /^(?:ai\.hermes\.gateway|io\.nousresearch\.hermes-agent\.gateway)(?:[-.][A-Za-z0-9_.-]+)?$/;
 
+/** The labels Hermes writes whatever the list shows: the default one and the older one. */
+export const HERMES_DEFAULT_LABELS = ['ai.hermes.gateway', 'io.nousresearch.hermes-agent.gateway'] as const;
+
 /** One row of the `launchctl list` table. `pid` 0 when `-`; `status` null when not a number. */
 export interface LaunchctlListRow {
   pid: number;
@@ -136,6 +139,11 @@ export interface LaunchdOptions {
   uid: number;
   /** launchctl binary, default `launchctl`. */
   launchctl?: string;
+  /**
+   * Labels to ask `launchctl print` about even when `launchctl list` does not show them (the labels
+   * Hermes writes, the XPC_SERVICE_NAME of Hermes processes); only those matching LAUNCHD_LABEL_RE are asked.
+   */
+  extraLabels?: readonly string[];
 }
 
 /** Observes the Hermes launchd jobs of one user. Never throws: failures become status `unknown` with the reason. */
@@ -154,6 +162,29 @@ export async function observeLaunchd(opts: LaunchdOptions): Promise<SupervisorOb
   const hermes = rows.filter((r) => LAUNCHD_LABEL_RE.test(r.label));
   const jobs: LaunchdJob[] = [];
   const problems: string[] = [];
+  // `launchctl list` run over SSH, in tmux or outside the Aqua session can miss a job that runs fine in
+  // gui/UID (Hermes PRs #22302, #33152): the labels Hermes writes are asked about whatever the list says.
+  const listed_ = new Set(hermes.map((r) => r.label));
+  for (const label of new Set([...HERMES_DEFAULT_LABELS, ...(opts.extraLabels ?? [])])) {
+    if (listed_.has(label) || !LAUNCHD_LABEL_RE.test(label)) continue;
+    for (const domain of [`gui/${opts.uid}`, `user/${opts.uid}`]) {
+      const r = await opts.runner(bin, ['print', `${domain}/${label}`], t);
+      const printed = r.error || r.code !== 0 ? null : parseLaunchctlPrint(r.stdout);
+      if (!printed) continue;
+      jobs.push({
+        label,
+        domain,
+        pid: printed.pid,
+        state: printed.state,
+        hermesHome: printed.hermesHome,
+        profile: profileOfLabel(label),
+        arguments: printed.arguments,
+        plist: printed.plist,
+      });
+      problems.push(`${label}: not in launchctl list, found by launchctl print ${domain}/${label}`);
+      break;
+    }
+  }
   for (const row of hermes) {
     const job: LaunchdJob = { label: row.label, domain: `gui/${opts.uid}`, pid: row.pid, state: null, hermesHome: null, profile: profileOfLabel(row.label) };
     let printed: ReturnType<typeof parseLaunchctlPrint> = null;
