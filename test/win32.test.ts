@@ -130,6 +130,30 @@ describe('Windows scans (recorded outputs)', () => {
   });
 });
 
+describe('schtasks as it really prints (inner quotes not doubled, an odd-quote Comment)', () => {
+  it('rows are read one by one: the Hermes tasks survive a third-party row with unbalanced quotes', () => {
+    const p = parseSchtasksCsv(readFixture('win32/real-quotes/schtasks.txt').body)!;
+    expect(p.tasks.map((t) => [t.name, t.state, t.hermesHome, t.profile, t.enabled])).toEqual([
+      ['Hermes_Gateway', 'Running', ROOT, 'default', true],
+      ['Hermes_Gateway_argus', 'Ready', ARGUS, 'argus', true],
+    ]);
+    expect(p.tasks[1]!.taskToRun).toBe('wscript.exe //B //Nologo "C:\\Users\\Alice\\AppData\\Local\\hermes\\profiles\\argus\\gateway-service\\Hermes_Gateway_argus.vbs"');
+    // Only the row whose Comment holds `","` cannot be split by the column count; it is not a Hermes task.
+    expect(p.problems).toEqual([]);
+    expect(p.skipped).toEqual([expect.stringContaining('\\Fabrikam\\Sync')]);
+  });
+
+  it('the scan keeps the verdicts: task gateways supervised, the PowerShell gateway an orphan, windows-task present', async () => {
+    const { report } = await runRecordedOrphans(host(['win32/real-quotes/schtasks.txt']).scan);
+    const sup = report!.supervisors.find((s) => s.kind === 'windows-task')!;
+    expect(sup.status).toBe('present');
+    expect(sup.detail).toContain('Fabrikam');
+    expect(verdictOf(report!, 5004).verdict).toBe('supervised');
+    expect(verdictOf(report!, 2004).verdict).toBe('supervised');
+    expect(verdictOf(report!, 3204).verdict).toBe('orphan');
+  });
+});
+
 describe('Windows malformed and failing outputs: clear unknown, no crash', () => {
   it('Get-CimInstance truncated → the CLI says why and exits 3', async () => {
     const { code, err } = await runRecordedOrphans(host(['win32/malformed/cim-truncated.txt']).scan);

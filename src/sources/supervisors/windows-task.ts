@@ -70,13 +70,48 @@ export function profileOfTask(name: string): string | null {
 }
 
 /**
- * Parses `schtasks /query /fo csv /v` output into Hermes tasks. Returns null when the text is not that
- * CSV (no header row with at least 9 columns). `problems` lists rows that were cut short.
+ * One field of a schtasks row with its outer quotes removed. schtasks does not double inner quotes, but
+ * an RFC 4180 writer would: a field whose quotes all come in pairs (`""C:\…\x.cmd""`) is un-doubled,
+ * one with a lone quote (`reg query "HKLM\…" /v "SD"`) is kept as printed.
  */
-export function parseSchtasksCsv(text: string): { tasks: WindowsTask[]; problems: string[] } | null {
-  const { rows, truncated } = parseCsv(text);
-  if (rows.length === 0 || rows[0]!.length < 9) return null;
-  const header = rows[0]!;
+function unquoteField(f: string): string {
+  const runs = f.match(/"+/g) ?? [];
+  return runs.length > 0 && runs.every((r) => r.length % 2 === 0) ? f.replace(/""/g, '"') : f;
+}
+
+/**
+ * Splits one schtasks record (`"a","b",…,"z"`) on the `","` between fields, so quotes inside a field,
+ * doubled or not, never end it. Null when the record is not closed by a quote (the output was cut).
+ */
+export function splitSchtasksRecord(record: string): string[] | null {
+  if (record.length < 2 || !record.startsWith('"') || !record.endsWith('"')) return null;
+  return record.slice(1, -1).split('","').map(unquoteField);
+}
+
+/**
+ * Parses `schtasks /query /fo csv /v` output into Hermes tasks, one record at a time. Real schtasks
+ * quotes every field but does not double the quotes inside one (rows pasted in Metasploit's
+ * spec/lib/msf/core/post/windows/task_scheduler_spec.rb: `"reg query "HKLM\…" /v "SD""`), so a
+ * general CSV reader ends inside a quoted field at the first odd-quote Comment and loses every task
+ * after it. Here a record starts at a line beginning with `"` (a line that does not is a line break
+ * inside the previous record) and its fields are split on `","`; the header gives the column count.
+ * A record with the wrong count is read best-effort: the columns before Comment from the left, the
+ * ones after it from the right; a Hermes task read so is kept (its own fields are fixed text).
+ *
+ * Returns null when the text is not that CSV (no header record with at least 9 columns). `problems`:
+ * what may hide a Hermes task (the output ends inside a record); `skipped`: other tasks' records that
+ * could not be split (a scan note, not a reason to doubt the Hermes tasks).
+ */
+export function parseSchtasksCsv(text: string): { tasks: WindowsTask[]; problems: string[]; skipped: string[] } | null {
+  const records: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.startsWith('"') || records.length === 0) records.push(line);
+    else records[records.length - 1] += `\n${line}`;
+  }
+  while (records.length > 0 && records[records.length - 1]!.trim() === '') records.pop();
+  const headerLine = records[0]?.trim() ?? '';
+  const header = splitSchtasksRecord(headerLine);
+  if (!header || header.length < 9) return null;
   const col = (name: string, pos: number) => {
     const i = header.findIndex((h) => h.trim().toLowerCase() === name.toLowerCase());
     return i >= 0 ? i : pos;
@@ -86,24 +121,41 @@ export function parseSchtasksCsv(text: string): { tasks: WindowsTask[]; problems
   const cRun = col('Task To Run', 8);
   const cState = header.findIndex((h) => h.trim().toLowerCase() === 'scheduled task state');
   const problems: string[] = [];
-  if (truncated) problems.push('the output ends inside a quoted field (truncated)');
+  const skipped: string[] = [];
   const tasks: WindowsTask[] = [];
-  for (const r of rows.slice(1)) {
-    if (r.length === header.length && r.every((f, i) => f === header[i])) continue; // repeated header
+  records.slice(1).forEach((raw, i, all) => {
+    const rec = raw.trim();
+    if (rec === '' || rec === headerLine) return; // blank line; header repeated before each task folder
+    const last = i === all.length - 1;
+    let r = splitSchtasksRecord(rec);
+    if (!r) {
+      if (last) {
+        problems.push('the output ends inside a quoted field (truncated)');
+        r = rec.replace(/^"/, '').split('","').map(unquoteField);
+      } else {
+        skipped.push(`a record not closed by a quote: ${JSON.stringify(rec.slice(0, 60))}`);
+        return;
+      }
+    }
+    const exact = r.length === header.length;
+    // Counted from the right when fields split wrongly (a `","` inside a Comment): the column's place from the end.
+    const fromRight = (c: number) => (exact || c < cRun + 2 ? r![c] : r![r!.length - (header.length - c)]);
     const rawName = r[cName] ?? '';
     const name = rawName.slice(rawName.lastIndexOf('\\') + 1);
     if (!TASK_NAME_RE.test(name)) {
-      if (r.length < header.length && r.length > 0) problems.push(`a row with ${r.length} of ${header.length} fields`);
-      continue;
+      if (!exact && !problems.length) skipped.push(`task ${rawName || '?'}: ${r.length} of ${header.length} fields, skipped`);
+      return;
     }
     if (r.length <= Math.max(cStatus, cRun)) {
-      problems.push(`task ${name}: row cut short (${r.length} of ${header.length} fields)`);
+      if (!problems.length) problems.push(`task ${name}: row cut short (${r.length} of ${header.length} fields)`);
+      else problems[problems.length - 1] += ` (task ${name} cut short: ${r.length} of ${header.length} fields)`;
       tasks.push({ name, state: 'unknown', hermesHome: null, profile: profileOfTask(name), launcher: null });
-      continue;
+      return;
     }
+    if (!exact) skipped.push(`task ${name}: ${r.length} of ${header.length} fields, read best-effort`);
     const taskToRun = r[cRun]!;
     const l = launcherOf(taskToRun);
-    const st = cState >= 0 ? (r[cState] ?? '').trim().toLowerCase() : '';
+    const st = cState >= 0 && (exact || r.length > header.length) ? (fromRight(cState) ?? '').trim().toLowerCase() : '';
     tasks.push({
       name,
       state: r[cStatus]!.trim() || 'unknown',
@@ -113,8 +165,8 @@ export function parseSchtasksCsv(text: string): { tasks: WindowsTask[]; problems
       taskToRun,
       enabled: st === 'enabled' ? true : st === 'disabled' ? false : null,
     });
-  }
-  return { tasks, problems };
+  });
+  return { tasks, problems, skipped };
 }
 
 export interface WindowsTaskOptions {
@@ -143,5 +195,6 @@ export async function observeWindowsTasks(opts: WindowsTaskOptions): Promise<Sup
       windowsTasks: parsed.tasks,
     };
   }
-  return { kind: 'windows-task', status: 'present', detail: `${parsed.tasks.length} Hermes task(s)`, windowsTasks: parsed.tasks };
+  const notes = parsed.skipped.length > 0 ? `; ${parsed.skipped.length} record(s) of schtasks not split by its column count (${parsed.skipped.join('; ')})` : '';
+  return { kind: 'windows-task', status: 'present', detail: `${parsed.tasks.length} Hermes task(s)${notes}`, windowsTasks: parsed.tasks };
 }
