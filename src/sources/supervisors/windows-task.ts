@@ -10,6 +10,7 @@
  * are found by name first and by their fixed position (TaskName 2nd, Status 4th, Task To Run 9th) otherwise.
  * A Scheduled Task has no PID; membership is decided from the launch chain (core/supervision).
  */
+import iconv from 'iconv-lite';
 import type { SupervisorObservation, WindowsTask } from '../../types.js';
 import type { CommandRunner } from '../runner.js';
 import { launcherOf } from '../win32/paths.js';
@@ -169,6 +170,31 @@ export function parseSchtasksCsv(text: string): { tasks: WindowsTask[]; problems
   return { tasks, problems, skipped };
 }
 
+/** `reg query` of the OEM code page (the console's default code page, which schtasks writes when piped). */
+export const OEMCP_QUERY = ['query', 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Nls\\CodePage', '/v', 'OEMCP'] as const;
+
+/** The code page in `reg query … /v OEMCP` output (`    OEMCP    REG_SZ    850`), or null. */
+export function parseOemCodePage(text: string): number | null {
+  const m = /^\s*OEMCP\s+REG_SZ\s+(\d+)\s*$/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * schtasks output as text. Piped, schtasks writes the console's OEM code page (cp437 en-US, cp850
+ * de-DE/fr-FR…; Checkmk's agents/windows/plugins/windows_tasks.ps1 decodes it so), while Get-CimInstance
+ * output is forced to UTF-8: undecoded, `C:\Users\Jürgen` would never match between the two. Bytes that
+ * are valid UTF-8 (a console set to 65001) are read as UTF-8; otherwise they are decoded with `codePage`
+ * (iconv-lite tables), cp850 when it is unknown (`guessed`). Without bytes, `stdout` is taken as is.
+ */
+export function decodeSchtasks(stdout: string, bytes: Buffer | undefined, codePage: number | null): { text: string; encoding: string; guessed: boolean } {
+  if (!bytes) return { text: stdout, encoding: 'utf8', guessed: false };
+  const utf8 = bytes.toString('utf8');
+  if (!utf8.includes('\uFFFD')) return { text: utf8, encoding: 'utf8', guessed: false };
+  const cp = codePage !== null && codePage !== 65001 && iconv.encodingExists(`cp${codePage}`) ? `cp${codePage}` : null;
+  const encoding = cp ?? 'cp850';
+  return { text: iconv.decode(bytes, encoding), encoding, guessed: cp === null };
+}
+
 export interface WindowsTaskOptions {
   runner: CommandRunner;
   timeoutMs: number;
@@ -178,12 +204,18 @@ export interface WindowsTaskOptions {
 
 /** Observes the Hermes Scheduled Tasks. Never throws; a failing, malformed or truncated answer is status `unknown`. */
 export async function observeWindowsTasks(opts: WindowsTaskOptions): Promise<SupervisorObservation> {
-  const r = await opts.runner(opts.schtasks ?? 'schtasks', ['/query', '/fo', 'csv', '/v'], { timeoutMs: opts.timeoutMs });
+  const r = await opts.runner(opts.schtasks ?? 'schtasks', ['/query', '/fo', 'csv', '/v'], { timeoutMs: opts.timeoutMs, bytes: true });
   if (r.error || r.code !== 0) {
     const why = r.error ?? `exit ${r.code}: ${r.stderr.trim().slice(0, 200)}`;
     return { kind: 'windows-task', status: 'unknown', detail: `schtasks /query failed: ${why}`, windowsTasks: [] };
   }
-  const parsed = parseSchtasksCsv(r.stdout);
+  let codePage: number | null = null;
+  if (r.stdoutBytes && r.stdoutBytes.toString('utf8').includes('\uFFFD')) {
+    const q = await opts.runner('reg', [...OEMCP_QUERY], { timeoutMs: opts.timeoutMs });
+    codePage = q.error || q.code !== 0 ? null : parseOemCodePage(q.stdout);
+  }
+  const decoded = decodeSchtasks(r.stdout, r.stdoutBytes, codePage);
+  const parsed = parseSchtasksCsv(decoded.text);
   if (!parsed) {
     return { kind: 'windows-task', status: 'unknown', detail: `schtasks /query output not understood: ${JSON.stringify(r.stdout.slice(0, 80))}`, windowsTasks: [] };
   }
@@ -195,6 +227,8 @@ export async function observeWindowsTasks(opts: WindowsTaskOptions): Promise<Sup
       windowsTasks: parsed.tasks,
     };
   }
-  const notes = parsed.skipped.length > 0 ? `; ${parsed.skipped.length} record(s) of schtasks not split by its column count (${parsed.skipped.join('; ')})` : '';
+  let notes = parsed.skipped.length > 0 ? `; ${parsed.skipped.length} record(s) of schtasks not split by its column count (${parsed.skipped.join('; ')})` : '';
+  if (decoded.guessed) notes += `; the OEM code page is unknown, schtasks output decoded as ${decoded.encoding}`;
+  else if (decoded.encoding !== 'utf8') notes += `; schtasks output decoded as ${decoded.encoding}`;
   return { kind: 'windows-task', status: 'present', detail: `${parsed.tasks.length} Hermes task(s)${notes}`, windowsTasks: parsed.tasks };
 }
