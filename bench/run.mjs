@@ -379,6 +379,33 @@ async function measureSize(meter, list, target) {
 const round1 = (x) => Math.round(x * 10) / 10;
 const round2 = (x) => Math.round(x * 100) / 100;
 
+/**
+ * What the file-level database checks add to a scan (they run inside `orphans --json`, measured above as
+ * part of it): observeDatabases of dist/sources/databases.js timed in-process over the incident root and
+ * over a copy of its kanban.db with 2,000 `.corrupt.*.bak` beside it (one folder listing, one lstat per
+ * backup). Median wall ms of RUNS calls each.
+ */
+async function measureDatabaseChecks(root) {
+  const { observeDatabases } = await import(path.join(REPO, 'dist', 'sources', 'databases.js'));
+  const time = (roots, homes) => {
+    const ms = [];
+    let n = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const t = performance.now();
+      n = observeDatabases(roots, homes, Date.now()).length;
+      ms.push(performance.now() - t);
+    }
+    return { ms: round2(median(ms)), databases: n };
+  };
+  const incident = time([root], [root, path.join(root, 'profiles', 'argus')]);
+  const stormRoot = path.join(tmpDir, 'storm', '.hermes');
+  fs.mkdirSync(stormRoot, { recursive: true });
+  fs.copyFileSync(path.join(root, 'kanban.db'), path.join(stormRoot, 'kanban.db'));
+  const BACKUPS = 2000;
+  for (let i = 0; i < BACKUPS; i++) fs.writeFileSync(path.join(stormRoot, `kanban.db.corrupt.${i.toString(16).padStart(16, '0')}.bak`), 'x');
+  return { incident, storm: { ...time([stormRoot], [stormRoot]), backups: BACKUPS } };
+}
+
 // ------------------------------------------------------------------------------ report
 
 function pad(s, n, right = false) {
@@ -490,6 +517,10 @@ async function main() {
     console.log(`bench: holding ${reached} processes; s6 scan dir ${scanDir}; kanban.db ${sc.db}; Ctrl-C (or kill -INT ${process.pid}) to clean up`);
     await new Promise(() => {});
   }
+  const databaseChecks = await measureDatabaseChecks(sc.root);
+  console.log(
+    `bench: database checks (sources/databases.ts, in-process, median of ${RUNS}): incident root ${databaseChecks.incident.ms} ms for ${databaseChecks.incident.databases} database(s); with ${databaseChecks.storm.backups} backups beside kanban.db ${databaseChecks.storm.ms} ms`,
+  );
   const guard = guardCommand();
   console.log(guard ? `bench: guard available: ${guard.slice(1).map((x) => (x.startsWith(REPO) ? path.relative(REPO, x) : x)).join(' ')}` : 'bench: `hermes-doctor guard --help` fails: guard is n/a');
   const meter = new Meter();
@@ -523,6 +554,7 @@ async function main() {
     baseline: BASELINE,
     incident: { orphanPid: sc.orphanPid, slots: sc.slots, seen },
     guard: guard ? guard.slice(1).map((x) => (x.startsWith(REPO) ? path.relative(REPO, x) : x.startsWith(tmpDir) ? x.replace(tmpDir, '$TMP') : x)).join(' ') : null,
+    databaseChecks,
     sizes,
     targets,
     durationS: Math.round((Date.now() - t0) / 1000),

@@ -353,6 +353,107 @@ export interface HostSnapshot {
   hermesSources?: HermesSource[];
   /** Kanban roots in sight and whether their `kanban/.dispatcher.lock` exists. Absent in older snapshots. */
   kanbanRoots?: KanbanRootRecord[];
+  /** File-level facts of every kanban database of every root in sight and every home's state.db (sources/databases.ts). Absent in older snapshots. */
+  databases?: DatabaseRecord[];
+  /** Corruption messages in the tail of the homes' logs (sources/db-logs.ts); absent when there is none. */
+  corruptionLogs?: CorruptionLogRecord[];
+}
+
+/**
+ * The 100-byte SQLite database header as read from the file (https://www.sqlite.org/fileformat.html
+ * §1.3): the magic `SQLite format 3\0` at 0–15, the page size at 16–17 (big-endian; 1 means 65536), the
+ * file format write and read versions at 18 and 19 (1 = rollback journal, 2 = WAL).
+ */
+export interface SqliteHeader {
+  /** Whether the first 16 bytes are the SQLite magic. */
+  magic: boolean;
+  /** Page size in bytes (1 in the header is 65536); null without the magic or when not a power of two in 512..65536. */
+  pageSize: number | null;
+  /** Byte 18: 1 = rollback journal, 2 = WAL; null without the magic. */
+  writeVersion: number | null;
+  /** Byte 19: 1 = rollback journal, 2 = WAL; null without the magic. */
+  readVersion: number | null;
+}
+
+/** The quarantine copies beside one database: `<db>.corrupt.<token>.bak` and their `-wal`/`-shm` copies. */
+export interface BackupSummary {
+  /** Main backups (`<db>.corrupt.*.bak`). */
+  count: number;
+  /** Bytes of the main backups and their `.bak-wal`/`.bak-shm` sidecar copies. */
+  bytes: number;
+  /** Main backups whose mtime is within `windowMs` before the scan started. */
+  recent: number;
+  /** The window of `recent`, ms (3,600,000: one hour). */
+  windowMs: number;
+  /** Newest mtime of a main backup, ms since the epoch; null when there is none. */
+  newestMtimeMs: number | null;
+  /** True when the folder listing stopped at its bound: the counts are lower bounds. */
+  truncated: boolean;
+}
+
+/** What a scan saw of one database file, without opening it as a database (no SQLite, nothing written). */
+export interface DatabaseRecord {
+  /** Absolute path of the database (`<root>/kanban.db`, `<root>/kanban/boards/<slug>/kanban.db`, `<home>/state.db`). */
+  path: string;
+  kind: 'kanban' | 'state';
+  /** Kanban root (kanban) or HERMES_HOME (state) it belongs to. */
+  owner: string;
+  /** Size of the database file, bytes; null when it could not be read (see `error`). */
+  bytes: number | null;
+  /** The header; null when fewer than 100 bytes could be read (an empty file, an error). */
+  header: SqliteHeader | null;
+  /** Why the file could not be read (a FIFO, a symlink, permission denied), when it could not. */
+  error?: string;
+  /** Size of `<db>-wal`, bytes; null when absent. */
+  walBytes: number | null;
+  /** Size of `<db>-shm`, bytes; null when absent. */
+  shmBytes: number | null;
+  /** Size of `<db>-journal` (a rollback journal), bytes; null when absent. */
+  journalBytes: number | null;
+  backups: BackupSummary;
+  /** Bytes available to an unprivileged user on the database's filesystem (statfs f_bavail × f_bsize); null when unknown. */
+  freeBytes: number | null;
+  /** A board whose `board.json` says `"archived": true` (Hermes hides it from `kanban boards`); absent otherwise. */
+  archived?: boolean;
+  /** The read-only `PRAGMA quick_check` of `--integrity` (sources/db-integrity.ts); absent when it was not asked for. */
+  integrity?: IntegrityRecord;
+}
+
+/**
+ * Outcome of one read-only `PRAGMA quick_check` (sources/db-integrity.ts).
+ * - `ok`: quick_check answered `ok`;
+ * - `corrupt`: it answered problems (`lines`), or SQLite refused the file as malformed / not a database;
+ * - `not-checked`: busy, locked, sidecars in a state where a read could create or disturb something, the
+ *   file changed during the check, no python3, or the time budget ran out (`reason` says which). Never corrupt.
+ */
+export interface IntegrityRecord {
+  status: 'ok' | 'corrupt' | 'not-checked';
+  /** quick_check's own lines (or SQLite's error), masked, control characters escaped, at most 20 of at most 300 characters. */
+  lines: string[];
+  /** How it was opened: `ro` (`file:…?mode=ro`, both sidecars existing), `immutable` (`?mode=ro&immutable=1`, no sidecars), null when not opened. */
+  open: 'ro' | 'immutable' | null;
+  /** Why it was not checked, or a note on the check. */
+  reason?: string;
+  /** Wall-clock time of the check, ms. */
+  ms: number;
+}
+
+/** The corruption messages found in the tail of one home's log (sources/db-logs.ts). Only logs with a match are recorded. */
+export interface CorruptionLogRecord {
+  /** The HERMES_HOME whose `logs/` it is. */
+  home: string;
+  /** Absolute path of the log (`<home>/logs/gateway.log`, `<home>/logs/errors.log`). */
+  file: string;
+  /** Matching lines in the window, count. */
+  count: number;
+  /** Newest timestamp of a matching line (Hermes logs local time, `%(asctime)s`), ISO 8601; null when no matching line had one. */
+  newest: string | null;
+  /** The newest matching line, masked (core/mask.ts maskText), control characters escaped, at most 300 characters. */
+  example: string;
+  /** Bytes read from the end of the file (at most {@link MAX_LOG_TAIL_BYTES} of sources/db-logs.ts), bytes. */
+  bytesRead: number;
+  /** The window, ms: lines with an older timestamp are not counted. */
+  windowMs: number;
 }
 
 /** A Hermes source folder (the one holding `hermes_cli/`) that gateways of the scan run. */
@@ -514,6 +615,14 @@ export type FindingCode =
   // One kanban database (subject.db).
   | 'RIVAL_WRITERS'
   | 'KANBAN_RISK_UNKNOWN'
+  // One database file's health (subject.db; subject.pid for DELETED_WAL_HELD).
+  | 'KANBAN_NOT_SQLITE'
+  | 'KANBAN_NOT_WAL'
+  | 'KANBAN_BACKUP_STORM'
+  | 'DELETED_WAL_HELD'
+  | 'WAL_GROWING'
+  | 'KANBAN_CORRUPT'
+  | 'CORRUPTION_LOGGED'
   // One HERMES_HOME's identity files (subject.home).
   | 'IDENTITY_FILE_BAD'
   | 'IDENTITY_FILE_LEGACY'
@@ -538,7 +647,7 @@ export type FindingCode =
 export interface FindingSubject {
   /** The process. */
   pid?: number;
-  /** Absolute path of the kanban.db. */
+  /** Absolute path of the kanban.db (or, for the database findings, of the state.db). */
   db?: string;
   /** The systemd unit name (as in `units[].unit`). */
   unit?: string;
@@ -631,6 +740,37 @@ export interface Report {
    * the `RESOLVED` info findings). The rest of the report is the second look. Additive in v1.
    */
   confirmation?: { delayMs: number; firstTakenAt: string; firstExitCode: ExitCodeValue; resolved: number };
+  /** Health of every database file in sight (core/db-health.ts), sorted by path. Additive in v1; absent when the snapshot has no database records. */
+  databases?: DatabaseHealth[];
+}
+
+/** The health section of one database in the report: the file-level facts and the codes of its findings. */
+export interface DatabaseHealth {
+  path: string;
+  kind: 'kanban' | 'state';
+  /** Kanban root or HERMES_HOME. */
+  owner: string;
+  bytes: number | null;
+  /** `sqlite` (magic present), `not-sqlite`, `empty` (0 bytes: SQLite treats it as a new database), `unreadable`. */
+  format: 'sqlite' | 'not-sqlite' | 'empty' | 'unreadable';
+  /** From header bytes 18–19: `wal` (2), `rollback` (1), null when unknown. */
+  journalMode: 'wal' | 'rollback' | null;
+  pageSize: number | null;
+  walBytes: number | null;
+  shmBytes: number | null;
+  journalBytes: number | null;
+  backups: BackupSummary;
+  freeBytes: number | null;
+  /** PIDs holding a deleted generation of this database (the file, its -wal or -shm). */
+  deletedHeldBy: number[];
+  /** Codes of the findings about this database. */
+  findings: FindingCode[];
+  /** Why the file could not be read, when it could not. */
+  error?: string;
+  /** True for a board Hermes has archived (`board.json`); absent otherwise. */
+  archived?: boolean;
+  /** The read-only quick_check of `--integrity`; absent when not asked for. */
+  integrity?: IntegrityRecord;
 }
 
 /** One supervisor unit in the report: what `systemctl show` said and what it holds. */

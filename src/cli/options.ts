@@ -137,6 +137,17 @@ export const pidOption = {
   describe: `with --kill: only these PIDs, ${PID_RANGE.min}–${PID_RANGE.max} (a PID that is not a target is refused with its reason)`,
 } as const;
 
+/**
+ * `--integrity`: the read-only `PRAGMA quick_check` of every kanban.db and state.db in sight
+ * (src/sources/db-integrity.ts), through python3, within a budget of 5 s per database. Off by default:
+ * it reads every page of every database, which a periodic run should not do unasked.
+ */
+export const integrityOption = {
+  type: 'boolean',
+  default: false,
+  describe: 'also run a read-only PRAGMA quick_check on every kanban.db and state.db in sight (python3 sqlite3; creates no -wal/-shm, never waits on a lock)',
+} as const;
+
 /** `--color` / `--no-color` of the commands that print text (orphans, guard). */
 export const colorOption = { type: 'boolean', describe: 'force colour on or off (default: TTY and no NO_COLOR)' } as const;
 

@@ -10,7 +10,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { CommandContext, KillContext } from '../cli/io.js';
-import { colorOption, confirmDelayOf, confirmDelayOption, deadlineOption, graceOption, pidOption, s6ScanDirOption, timeoutOption } from '../cli/options.js';
+import { colorOption, confirmDelayOf, confirmDelayOption, deadlineOption, graceOption, integrityOption, pidOption, s6ScanDirOption, timeoutOption } from '../cli/options.js';
 import { confirmedReport, needsConfirmation } from '../core/second-look.js';
 import { type OutputArgs, emitReport } from '../output/emit.js';
 import type { Report } from '../types.js';
@@ -39,6 +39,7 @@ export function orphansCommand(ctx: CommandContext & KillContext, setCode: (code
         .option('all-users', { type: 'boolean', default: false, describe: "include other users' processes (always on for root)" })
         .option('timeout', timeoutOption)
         .option('deadline', deadlineOption)
+        .option('integrity', integrityOption)
         // Periodic checks: what to print, where the metrics go, the second look, an offline snapshot.
         .option('quiet', {
           type: 'boolean',

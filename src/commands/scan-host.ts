@@ -25,6 +25,8 @@ export interface ScanArgs {
   timeout: number;
   /** The whole scan, ms (100–3600000); default {@link DEFAULT_DEADLINE_MS}. */
   deadline?: number;
+  /** `--integrity`: the read-only quick_check of every database in sight (orphans). */
+  integrity?: boolean;
 }
 
 /** The report filters of `orphans`, as yargs parses them. */
@@ -65,6 +67,7 @@ export async function scanFor(args: ScanArgs, ctx: CommandContext): Promise<Host
     ...(args['s6-scandir'] ? { s6ScanDir: args['s6-scandir'] } : {}),
     ...(extraHomes.length > 0 ? { extraHomes } : {}),
     timeoutMs: args.timeout,
+    ...(args.integrity ? { integrity: true } : {}),
     ...ctx.scan,
     runner: withDeadline(ctx.scan?.runner ?? execRunner, deadlineAt),
   });

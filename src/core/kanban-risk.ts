@@ -23,7 +23,7 @@ import { FILES, isKanbanDataFile, kanbanDbOfFile } from './paths.js';
 /** Whether a gateway (or `kanban daemon`) dispatches on its kanban root. */
 export type Dispatches = 'yes' | 'no' | 'unknown';
 
-/** Age after which a gateway that holds its gateway.lock but left no `.dispatcher.lock` under its root shows a Hermes without the singleton lock, ms. 306e2d2 takes that lock as its dispatcher watcher starts, about 1 s after gateway.lock (real-gateway.md, M-poll). */
+/** Age after which a gateway that holds its gateway.lock but left no `.dispatcher.lock` under its root shows a Hermes without the singleton lock, ms. 306e2d2 takes that lock as its dispatcher watcher starts, about 1 s after gateway.lock (docs/real-hermes.md, timings). */
 export const NO_SINGLETON_AFTER_MS = 30_000;
 
 /** One possible dispatcher of a root. */

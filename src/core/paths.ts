@@ -93,6 +93,17 @@ export function isFileOfInterest(file: string): boolean {
   );
 }
 
+/** True when a path is a home's `state.db`, its WAL, shared-memory file or rollback journal (hermes_state.py at 306e2d2 keeps sessions there). */
+export function isStateDbFile(file: string): boolean {
+  return /\/state\.db(-wal|-shm|-journal)?$/.test(file);
+}
+
+/** The database a kanban or state.db data file belongs to (`…/kanban.db-wal` → `…/kanban.db`), or null. */
+export function databaseOfFile(file: string): string | null {
+  const m = /^(.*\/(?:kanban|state)\.db)(-wal|-shm|-journal)?$/.exec(file);
+  return m ? m[1]! : null;
+}
+
 /** True when a path is a kanban database, its WAL or its shared-memory file (what a writer holds). */
 export function isKanbanDataFile(file: string): boolean {
   return /\/kanban\.db(-wal|-shm|-journal)?$/.test(file);

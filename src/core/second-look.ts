@@ -3,7 +3,7 @@
  * seconds later, and the report that says so. Used by `--quiet`, `--kill` and the Prometheus outputs
  * (src/commands/orphans.ts and src/commands/kill.ts) so that a start-up or a supervisor's own takeover does not raise an alert or a
  * kill: a real gateway runs 1–7 s with its final argv before it takes gateway.lock, and s6's `--replace`
- * (306e2d2 run script) ends a shell gateway about 3 s after it starts (real-gateway.md).
+ * (306e2d2 run script) ends a shell gateway about 3 s after it starts (docs/real-hermes.md, timings).
  */
 import type { Finding, Report } from '../types.js';
 import type { KillPlan, KillRefusal, KillTarget } from './kill-plan.js';
@@ -11,7 +11,7 @@ import { maskArgv, maskShapes } from './mask.js';
 
 /**
  * Default delay between the two looks, ms (`--confirm-delay`): s6's own `--replace` ends a shell gateway
- * about 3 s after the slot's gateway starts (real-gateway.md: SIGTERM 3.1 s after exec, gone 0.3 s later,
+ * about 3 s after the slot's gateway starts (docs/real-hermes.md, timings: SIGTERM 3.1 s after exec, gone 0.3 s later,
  * under strace); a gateway's own start-up is covered by the `starting` verdict. Kept below a 5 s timer
  * period so a scheduled run still ends before the next one starts.
  */

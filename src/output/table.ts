@@ -8,6 +8,7 @@ import Table from 'cli-table3';
 import type { Finding, Report, Verdict } from '../types.js';
 import { ageCell, formatAge, kanbanAccess, supervisorCell } from './cells.js';
 import { colorWanted } from './color.js';
+import { bytesText } from '../core/db-health.js';
 import { textModel } from './redact.js';
 
 export { colorWanted, formatAge };
@@ -102,6 +103,28 @@ export function renderTable(raw: Report, opts: TableOptions = {}): string {
       out.push(`  writers: ${k.writers.map((w) => `${w.pid} ${w.role}/${w.verdict}`).join(', ') || 'none'}`);
       if (k.singletonLock) out.push(`  singleton dispatcher lock: ${k.singletonLock.value} (${k.singletonLock.why})`);
       for (const r of k.reasons) out.push(`  - ${r}`);
+    }
+  }
+  if (report.databases && report.databases.length > 0) {
+    out.push('', c.bold('Database files'));
+    for (const d of report.databases) {
+      const mode = d.format === 'sqlite' ? `${d.journalMode ?? '?'}${d.pageSize ? `, ${d.pageSize} B pages` : ''}` : d.format;
+      const b = d.backups;
+      const parts = [
+        `${d.kind}${d.archived ? ' (archived board)' : ''} ${d.bytes !== null ? bytesText(d.bytes) : '?'}`,
+        d.format === 'sqlite' && d.journalMode === 'wal' ? c.green(mode) : c.yellow(mode),
+        `wal ${d.walBytes !== null ? bytesText(d.walBytes) : '-'}`,
+        `shm ${d.shmBytes !== null ? bytesText(d.shmBytes) : '-'}`,
+        ...(d.journalBytes !== null ? [`journal ${bytesText(d.journalBytes)}`] : []),
+        ...(b.count > 0 ? [`backups ${b.count}${b.truncated ? '+' : ''} (${bytesText(b.bytes)}, ${b.recent} in the last hour)`] : []),
+        `free ${d.freeBytes !== null ? bytesText(d.freeBytes) : '?'}`,
+        ...(d.deletedHeldBy.length ? [c.red.bold(`deleted generation held by ${d.deletedHeldBy.join(', ')}`)] : []),
+        ...(d.integrity
+          ? [d.integrity.status === 'ok' ? c.green('checked ok') : d.integrity.status === 'corrupt' ? c.red.bold('quick_check: corrupt') : c.yellow(`not checked now: ${d.integrity.reason ?? 'unknown'}`)]
+          : []),
+      ];
+      out.push(`${d.path}  ${parts.join('; ')}${d.findings.length ? `  ${c.red(d.findings.join(' '))}` : ''}`);
+      if (d.error) out.push(`  - ${d.error}`);
     }
   }
   if (report.units && report.units.length > 0) {

@@ -6,7 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HomeRecord } from '../types.js';
+import type { CorruptionLogRecord, DatabaseRecord, HomeRecord } from '../types.js';
+import { observeDatabases } from './databases.js';
+import { observeCorruptionLogs } from './db-logs.js';
 import type { SourceFs } from './hermes-source.js';
 import { listProfileHomes, readActiveProfile, readActiveProfileFile, readHome } from './homes.js';
 
@@ -31,6 +33,13 @@ export interface HostFiles {
    * `kanban/.dispatcher.lock` exists; absent, both stay unknown (the snapshot leaves them out).
    */
   sources?: SourceFs;
+  /**
+   * The file-level facts of the databases in sight (sources/databases.ts `observeDatabases`). When set,
+   * the snapshot has `databases`; absent (a replayed host), it leaves them out.
+   */
+  databases?(kanbanRoots: Iterable<string>, homes: Iterable<string>, nowMs: number): DatabaseRecord[];
+  /** Corruption messages in the tail of the homes' logs (sources/db-logs.ts `observeCorruptionLogs`); absent (a replayed host), none are looked for. */
+  corruptionLogs?(homes: Iterable<string>, nowMs: number): CorruptionLogRecord[];
 }
 
 /** The host's own file system. */
@@ -40,6 +49,8 @@ export const realHostFiles: HostFiles = {
   listProfileHomes,
   readActiveProfile,
   readActiveProfileFile,
+  databases: observeDatabases,
+  corruptionLogs: observeCorruptionLogs,
 };
 
 /**

@@ -16,6 +16,8 @@ export type ScanOptions = LinuxScanOptions &
   Win32ScanOptions & {
     /** Platform to scan as; default process.platform. */
     platform?: NodeJS.Platform;
+    /** Run the read-only quick_check on every database in sight (`--integrity`). */
+    integrity?: boolean;
   };
 
 /**

@@ -120,6 +120,47 @@ function refusalOf(file: string, err: unknown): SafeRead & { ok: false } {
   return { ok: false, refusal: 'error', reason: (err as Error).message };
 }
 
+/** Outcome of {@link safeReadTail}: the last bytes and where they start in the file. */
+export type SafeTail =
+  | { ok: true; bytes: Buffer; stat: fs.Stats; /** Offset of `bytes[0]` in the file, bytes (0: the whole file was read). */ start: number }
+  | { ok: false; refusal: SafeReadRefusal; reason: string };
+
+/**
+ * The last `maxBytes` bytes of a regular file, safely (see the module header), for logs that may be
+ * huge: it fstat(2)s the open fd and reads (pread(2)) from `size - maxBytes` only, never more than
+ * `maxBytes` whatever the file grows to meanwhile. A FIFO or a symlink is refused, never waited on.
+ *
+ * @param file path
+ * @param maxBytes how many bytes from the end at most, bytes
+ * @returns the bytes (`bytes.length <= maxBytes`) and their start offset, or the refusal with its reason
+ */
+export function safeReadTail(file: string, maxBytes: number, follow = false): SafeTail {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, follow ? SAFE_READ_FLAGS & ~fs.constants.O_NOFOLLOW : SAFE_READ_FLAGS);
+  } catch (err) {
+    return refusalOf(file, err);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return { ok: false, refusal: 'not-regular', reason: `is ${fileTypeWords(st)}, not a regular file` };
+    const cap = Math.max(0, Math.floor(maxBytes));
+    const start = Math.max(0, st.size - cap);
+    const buf = Buffer.allocUnsafe(Math.min(cap, st.size));
+    let len = 0;
+    while (len < buf.length) {
+      const n = fs.readSync(fd, buf, len, buf.length - len, start + len);
+      if (n === 0) break; // truncated meanwhile (a rotated log)
+      len += n;
+    }
+    return { ok: true, bytes: buf.subarray(0, len), stat: st, start };
+  } catch (err) {
+    return refusalOf(file, err);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** {@link safeReadFile} decoded as UTF-8. */
 export function safeReadText(file: string, maxBytes = DEFAULT_MAX_READ_BYTES, follow = false): { ok: true; text: string; stat: fs.Stats } | (SafeRead & { ok: false }) {
   const r = safeReadFile(file, maxBytes, follow);

@@ -11,7 +11,8 @@
  *    (core/candidates.ts `sightOfProcess`).
  * 4. Supervisors; the homes they name and the PIDs they run.
  * 5. Every profile of every root in sight; by-file open files (lsof) of those homes.
- * 6. Identity files of every home, the PIDs they name, the Hermes sources of the gateways, locks.
+ * 6. Identity files of every home, the PIDs they name, the Hermes sources of the gateways, the
+ *    database files of every kanban root and home (sources/databases.ts: header, sidecars, backups), locks.
  * 7. The snapshot.
  *
  * A process that exits during the scan is absent, never half-reported (ProcessTable.read).
@@ -33,7 +34,9 @@ import {
 } from '../core/candidates.js';
 import { dispatcherLockPath, rootOfHome } from '../core/paths.js';
 import type { FdTable, HostFacets } from './facets.js';
+import { checkIntegrityAll } from './db-integrity.js';
 import { observeHermesSources } from './hermes-source.js';
+import { type CommandRunner, execRunner } from './runner.js';
 
 /**
  * Clock ticks per second of `startTicks`. Linux: USER_HZ, the unit of /proc/PID/stat field 22, which is
@@ -53,6 +56,10 @@ export interface CommonScanOptions {
   selfPid?: number;
   /** Host name in the snapshot (default os.hostname()). */
   hostname?: string;
+  /** Run the read-only `PRAGMA quick_check` on every database in sight (`--integrity`; sources/db-integrity.ts). */
+  integrity?: boolean;
+  /** Runner of the integrity check's python3 (default execRunner; the scan's deadline runner when given). */
+  runner?: CommandRunner;
 }
 
 /**
@@ -183,6 +190,9 @@ export async function scanHostFacets(f: HostFacets, opts: CommonScanOptions = {}
   const hermesSources = sources ? observeHermesSources([...records.values()], homeRecords, sources) : null;
   for (const pid of pidsOfIdentityFiles(homeRecords)) add(pid);
   table.proveHomes?.([...records.values()], homeRecords);
+  const observed = files.databases ? files.databases([...kanbanRoots].sort(), [...homes].sort(), Date.parse(takenAt)) : [];
+  const databases = opts.integrity && observed.length ? await checkIntegrityAll(observed, opts.runner ?? execRunner) : observed;
+  const corruptionLogs = files.corruptionLogs ? files.corruptionLogs([...homes].sort(), Date.parse(takenAt)) : [];
   const lockAnswer = f.locks.read(lockFilesOf(homes, kanbanRoots), [...records.values()]);
   notes.push(...lockAnswer.notes);
   const locks = lockAnswer.locks;
@@ -239,5 +249,7 @@ export async function scanHostFacets(f: HostFacets, opts: CommonScanOptions = {}
     ...(portHolders.length ? { portHolders } : {}),
     ...(hermesSources ? { hermesSources } : {}),
     ...(kanbanRootRecords ? { kanbanRoots: kanbanRootRecords } : {}),
+    ...(databases.length ? { databases } : {}),
+    ...(corruptionLogs.length ? { corruptionLogs } : {}),
   };
 }

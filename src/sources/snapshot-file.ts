@@ -184,6 +184,34 @@ const snapshotShape = shape({
   notes: arrayOf(shape({ what: oneOf(...SCAN_NOTE_KINDS), pid: optional(int), detail: str })),
   hermesSources: optional(arrayOf(shape({ dir: str, singletonDispatcherLock: bool, file: str, pids: arrayOf(int) }))),
   kanbanRoots: optional(arrayOf(shape({ root: str, dispatcherLockExists: bool }))),
+  databases: optional(
+    arrayOf(
+      shape({
+        path: str,
+        kind: oneOf('kanban', 'state'),
+        owner: str,
+        bytes: nullable(int),
+        header: nullable(shape({ magic: bool, pageSize: nullable(int), writeVersion: nullable(int), readVersion: nullable(int) })),
+        error: optional(str),
+        walBytes: nullable(int),
+        shmBytes: nullable(int),
+        journalBytes: nullable(int),
+        backups: shape({ count: int, bytes: int, recent: int, windowMs: int, newestMtimeMs: nullable(int), truncated: bool }),
+        freeBytes: nullable(num),
+        archived: optional(bool),
+        integrity: optional(
+          shape({
+            status: oneOf('ok', 'corrupt', 'not-checked'),
+            lines: arrayOf(str),
+            open: nullable(oneOf('ro', 'immutable')),
+            reason: optional(str),
+            ms: num,
+          }),
+        ),
+      }),
+    ),
+  ),
+  corruptionLogs: optional(arrayOf(shape({ home: str, file: str, count: int, newest: nullable(str), example: str, bytesRead: int, windowMs: int }))),
 });
 
 /**

@@ -12,7 +12,7 @@ import { type HomeSupervisor, rulesFor } from '../supervision/index.js';
 /**
  * Start-up window of a gateway, ms: a gateway younger than this that holds no lock and no Hermes file
  * yet is `starting`, not judged. A real gateway runs 1–7 s with its final argv before it takes
- * gateway.lock (1.4–1.6 s measured idle, up to 8.8 s under strace; real-gateway.md, M-poll and M-strace).
+ * gateway.lock (1.4–1.6 s measured idle, up to 8.8 s under strace; docs/real-hermes.md, timings).
  */
 export const STARTUP_WINDOW_MS = 15_000;
 

@@ -118,8 +118,8 @@ export function kanbanFindings(ctx: ClassifyContext, kanban: readonly KanbanRepo
   return out;
 }
 
-/** Codes of findings about a home's identity files: a filtered report keeps them by their home. */
-export const HOME_FINDINGS: ReadonlySet<FindingCode> = new Set(['IDENTITY_FILE_BAD', 'IDENTITY_FILE_LEGACY', 'IDENTITY_FILE_STALE', 'IDENTITY_FILE_CONTRADICTS_LOCK']);
+/** Codes of findings about one home (its identity files, its logs): a filtered report keeps them by their home. */
+export const HOME_FINDINGS: ReadonlySet<FindingCode> = new Set(['IDENTITY_FILE_BAD', 'IDENTITY_FILE_LEGACY', 'IDENTITY_FILE_STALE', 'IDENTITY_FILE_CONTRADICTS_LOCK', 'CORRUPTION_LOGGED']);
 
 /**
  * Findings about the identity files of every home in sight (one a process runs for, or one with a

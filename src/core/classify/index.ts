@@ -10,14 +10,16 @@
  * The steps: the snapshot's analysis (../analysis.ts, computed once), verdicts (./verdicts.ts), kanban
  * databases (./holders.ts, ./kanban.ts), findings (./findings.ts), then the report's filters.
  */
+import path from 'node:path';
 import type { ExitCodeValue, Finding, HomeRecord, HostSnapshot, ProcessVerdict, Report, Verdict } from '../../types.js';
 import { ExitCode } from '../../types.js';
 import { analyze, attachAnalysis } from '../analysis.js';
-import { cleanPath, profileOfHome, rootOfHome } from '../paths.js';
-import { remedyScope } from '../remedy.js';
+import { cleanPath, kanbanRootOfDb, profileOfHome, rootOfHome } from '../paths.js';
+import { killRemedy, remedyScope } from '../remedy.js';
 import { type ClassifyContext, type ClassifyOptions, STARTUP_WINDOW_MS, type Subject, TARGET_VERDICTS } from './common.js';
 import { HOME_FINDINGS, identityFindings, kanbanFindings, processFindings, unitFindings, visibilityFindings } from './findings.js';
 import { kanbanReports } from './kanban.js';
+import { DB_FINDINGS, type DbHolder, databaseHealth } from '../db-health.js';
 import { candidatesOf, decideVerdicts } from './verdicts.js';
 
 export { type ClassifyOptions, STARTUP_WINDOW_MS } from './common.js';
@@ -45,9 +47,11 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
   };
   const subjects = decideVerdicts(candidatesOf(ctx), ctx);
   const kanban = kanbanReports(ctx, subjects);
+  const health = databaseHealth({ databases: snap.databases ?? [], processes: dbHolders(ctx, subjects), kanban, logs: snap.corruptionLogs ?? [] });
   const findings: Finding[] = [
     ...processFindings(ctx, subjects),
     ...kanbanFindings(ctx, kanban),
+    ...health.findings,
     ...identityFindings(ctx, subjects),
     ...unitFindings(a.units),
     ...visibilityFindings(ctx),
@@ -68,6 +72,11 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
   const keptHomes = new Set(kept.map((s) => s.id.hermesHome).filter((h): h is string => h !== null));
   const filtered = !!(homeFilter || opts.profiles || opts.uids);
   const outKanban = filtered ? kanban.filter((k) => reportedRoots.has(k.root) || k.holders.some((h) => keptPids.has(h.pid))) : kanban;
+  const outDatabases = filtered
+    ? health.databases.filter((d) => (d.kind === 'kanban' ? reportedRoots.has(d.owner) || outKanban.some((k) => k.db === d.path) : (homeFilter ?? []).includes(d.owner) || keptHomes.has(d.owner)))
+    : health.databases;
+  /** Whether a database path (also one whose file is gone) belongs to a reported root or home. */
+  const inReported = (db: string) => (path.posix.basename(db) === 'state.db' ? [...(homeFilter ?? []), ...keptHomes].includes(path.posix.dirname(db)) : reportedRoots.has(kanbanRootOfDb(db)));
   const outUnits = filtered && homeFilter ? a.units.filter((u) => (u.home !== null && homeFilter.includes(u.home)) || u.pids.some((p) => keptPids.has(p))) : a.units;
   /** Whether a filtered report keeps a finding, by its subject: identity files by their home, then the process, the unit, the database. */
   const keep = (f: Finding): boolean => {
@@ -77,10 +86,12 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
       if (opts.profiles) return keptHomes.has(home) || opts.profiles.includes(profileOfHome(home));
       return true;
     }
-    if (f.pid !== null) return keptPids.has(f.pid);
     const { unit, db } = f.subject ?? {};
+    // A database finding stays with its database: the holder of a deleted WAL may be no Hermes process at all.
+    if (DB_FINDINGS.has(f.code) && db !== undefined && (outDatabases.some((d) => d.path === db) || inReported(db))) return true;
+    if (f.pid !== null) return keptPids.has(f.pid);
     if (unit !== undefined) return outUnits.some((u) => u.unit === unit);
-    if (db !== undefined) return outKanban.some((k) => k.db === db);
+    if (db !== undefined) return outKanban.some((k) => k.db === db) || outDatabases.some((d) => d.path === db);
     return true;
   };
   const outFindings = filtered ? findings.filter(keep) : findings;
@@ -128,9 +139,30 @@ export function classify(snap: HostSnapshot, opts: ClassifyOptions = {}): Report
       supervisors: supervisorSummary(snap, subjects),
       summary: { processes: processes.length, byVerdict, critical, unknown, warnings, exitCode, scanMs: snap.scanMs },
       units: outUnits,
+      ...(snap.databases ? { databases: outDatabases } : {}),
     },
     a,
   );
+}
+
+/**
+ * Every process of the snapshot as the database judge needs it: the verdict where the classifier gave
+ * one, and the report's way to end it for the verdicts `--kill` takes (orphaned workers with
+ * `--include-workers`); null otherwise (a person restarts a supervised or hand-run process).
+ */
+function dbHolders(ctx: ClassifyContext, subjects: readonly Subject[]): DbHolder[] {
+  const byPid = new Map(subjects.map((s) => [s.rec.pid, s]));
+  return ctx.snap.processes.map((rec) => {
+    const s = byPid.get(rec.pid);
+    const killable = s !== undefined && (TARGET_VERDICTS.has(s.verdict) || s.verdict === 'orphaned-worker');
+    return {
+      rec,
+      role: s?.role ?? null,
+      verdict: s?.verdict ?? null,
+      remedy: killable ? killRemedy([rec.pid], ctx.scope, s.verdict === 'orphaned-worker') : null,
+      home: s?.id.hermesHome ?? null,
+    };
+  });
 }
 
 /**

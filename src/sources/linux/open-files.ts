@@ -5,6 +5,7 @@
  */
 import type { Handle } from '../../types.js';
 import { isInterestingPath } from '../../core/candidates.js';
+import { isStateDbFile } from '../../core/paths.js';
 import type { FdTable, OpenFiles } from '../facets.js';
 import { type FdLink, readFdInfo, readFdLinks } from './procfs.js';
 
@@ -16,9 +17,14 @@ function undeleted(target: string): string {
   return target.endsWith(DELETED) ? target.slice(0, -DELETED.length) : target;
 }
 
-/** The fd links that point at files a scan watches (identity, lock and kanban files, also deleted ones). */
+/**
+ * The fd links that point at files a scan watches (identity, lock and kanban files, also deleted ones),
+ * and at a deleted generation of a `state.db` (the file, its -wal or -shm): a process that keeps one
+ * open makes every later write of that home fail (core/db-health.ts, DELETED_WAL_HELD). A live state.db
+ * is not watched: every Hermes process opens it.
+ */
 export function interestingLinks(links: readonly FdLink[]): FdLink[] {
-  return links.filter((l) => isInterestingPath(undeleted(l.target)));
+  return links.filter((l) => isInterestingPath(undeleted(l.target)) || (l.target.endsWith(DELETED) && isStateDbFile(undeleted(l.target))));
 }
 
 /** The fd table of one process: visibility, and the links on files of interest. */
