@@ -3,16 +3,20 @@
  * adapter code runs on Linux with the platform injected; only the command runner, the ps-list table and
  * the find-process lookup are replaced. Identity files are real files under a scratch dir.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DARWIN_START_RESOLUTION, startStampsAgree } from '../src/core/identify.js';
 import { classify } from '../src/core/classify.js';
-import { parseLaunchctlList, parseLaunchctlListLabel, parseLaunchctlPrint } from '../src/sources/supervisors/launchd.js';
+import { LAUNCHD_LABEL_RE, observeLaunchd, parseLaunchctlList, parseLaunchctlListLabel, parseLaunchctlPrint, profileOfLabel } from '../src/sources/supervisors/launchd.js';
+import { recordedRunner } from '../src/sources/runner.js';
 import { parseLsofF } from '../src/sources/darwin/lsof.js';
 import { envFromPsE, parsePsCommands } from '../src/sources/darwin/ps.js';
 import { scanDarwin } from '../src/sources/darwin/scan.js';
 import { rootedHostFiles } from '../src/sources/hostfiles.js';
 import type { ScanOptions } from '../src/sources/index.js';
 import { runCli, runRecordedOrphans, verdictOf } from './harness/cli.js';
-import { layoutHome, listerFrom, portsFrom, readFixture, runnerFrom } from './harness/fixtures.js';
+import { FIXTURES, layoutHome, listerFrom, portsFrom, readFixture, runnerFrom } from './harness/fixtures.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 import { parseGuardV1 } from './guard-contract.js';
 
@@ -77,8 +81,19 @@ describe('macOS parsers', () => {
     expect(truncated.rows.size).toBe(3);
   });
 
-  it('lsof -F: fds, modes, locks; a truncated record is counted, not invented', () => {
-    const ok = parseLsofF(readFixture('darwin/wrapper/lsof.txt').body);
+  it('lsof -F as macOS prints it: the lock column is blank (`l `) for every file', () => {
+    const real = parseLsofF(readFixture('darwin/wrapper/lsof.txt').body);
+    expect(real.bad).toBe(0);
+    expect(real.files.map((f) => [f.pid, f.fd, f.mode, f.lock])).toEqual([
+      [615, 3, 'rw', null],
+      [615, 5, 'rw', null],
+      [615, 9, 'rw', null],
+      [615, 10, 'rw', null],
+    ]);
+  });
+
+  it('lsof -F: fds, modes, locks (a filled lock column still parses); a truncated record is counted, not invented', () => {
+    const ok = parseLsofF(readFixture('darwin/lock-column/lsof.txt').body);
     expect(ok.bad).toBe(0);
     expect(ok.files.map((f) => [f.pid, f.fd, f.mode, f.lock])).toEqual([
       [615, 3, 'rw', 'W'],
@@ -193,6 +208,91 @@ describe('macOS scans (recorded outputs)', () => {
     expect(r.findings.find((f) => f.code === 'KANBAN_RISK_UNKNOWN')!.message).toContain('PID 330 (ghost gateway)');
     expect(r.findings.some((f) => f.code === 'RIVAL_WRITERS')).toBe(false);
     expect(code).toBe(3);
+  });
+});
+
+describe('macOS gateway.lock owner without lsof locks (real lsof leaves the lock column blank)', () => {
+  const AT_0806 = Date.parse('2026-11-20T08:02:06.000Z') / 10; // PID 615's lstart in wrapper/ps-list.json, in centiseconds
+  const noLaunchd = ['darwin/malformed/launchctl-list-fails.txt'];
+
+  it('the launchd job (its stderr wrapper PID 612) names the gateway.lock owner: its child 615', async () => {
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true }));
+    const snap = await scanDarwin(h.scan);
+    expect(snap.locks).toEqual([{ path: `${ROOT}/gateway.lock`, inode: 0, kind: 'FLOCK', access: 'WRITE', pid: 615 }]);
+  });
+
+  it('without launchd, the gateway.pid record matched by pid and start time names the owner', async () => {
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway', argv: ['hermes', 'gateway', 'run'], start_time: AT_0806 } }), noLaunchd);
+    const snap = await scanDarwin(h.scan);
+    expect(snap.locks).toContainEqual(expect.objectContaining({ path: `${ROOT}/gateway.lock`, kind: 'FLOCK', access: 'WRITE', pid: 615 }));
+  });
+
+  it('a record whose start time is another process\'s, and no launchd: no owner is invented', async () => {
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway', start_time: AT_0806 - 360000 } }), noLaunchd);
+    const snap = await scanDarwin(h.scan);
+    expect(snap.locks).toEqual([]);
+  });
+
+  it('a gateway.pid written with centiseconds (round(create_time*100)) matches the one-second ps start', async () => {
+    const record = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'darwin/records/gateway.pid'), 'utf8')) as Record<string, unknown>;
+    expect((record.start_time as number) % 100).not.toBe(0);
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true, pid: record }), noLaunchd);
+    const snap = await scanDarwin(h.scan);
+    expect(snap.locks).toContainEqual(expect.objectContaining({ path: `${ROOT}/gateway.lock`, kind: 'FLOCK', access: 'WRITE', pid: 615 }));
+  });
+
+  it('start stamps compared to the second on macOS: the record may round up into the next second, never more', () => {
+    expect(startStampsAgree(AT_0806 + 37, AT_0806, DARWIN_START_RESOLUTION)).toBe(true);
+    expect(startStampsAgree(AT_0806 + 100, AT_0806, DARWIN_START_RESOLUTION)).toBe(true); // create_time S.996 rounds to S+1
+    expect(startStampsAgree(AT_0806 + 101, AT_0806, DARWIN_START_RESOLUTION)).toBe(false);
+    expect(startStampsAgree(AT_0806 - 1, AT_0806, DARWIN_START_RESOLUTION)).toBe(false);
+    expect(startStampsAgree(AT_0806 + 37, AT_0806)).toBe(false); // exact elsewhere (Linux clock ticks)
+  });
+
+  it('a lock lsof does print (a filled lock column) is used as it stands', async () => {
+    const h = host('wrapper', (d) => layoutHome(d, ROOT, { kanban: true }), [...noLaunchd, 'darwin/lock-column/lsof.txt']);
+    const snap = await scanDarwin(h.scan);
+    expect(snap.locks).toContainEqual(expect.objectContaining({ path: `${ROOT}/gateway.lock`, access: 'WRITE', pid: 615 }));
+  });
+});
+
+describe('launchd labels as real installs have them', () => {
+  it('io.nousresearch.hermes-agent.gateway is a Hermes job: its wrapper child is supervised, not manual', async () => {
+    const h = host('legacy-label', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway' } }));
+    const { code, report } = await runRecordedOrphans(h.scan);
+    expect(verdictOf(report!, 615).verdict).toBe('supervised');
+    expect(verdictOf(report!, 615).supervisor).toMatchObject({ kind: 'launchd', unit: 'io.nousresearch.hermes-agent.gateway', mainPid: 612 });
+    expect(code).toBe(0);
+  });
+
+  it('a hash suffix (sha256 of an arbitrary HERMES_HOME) names no profile; a profile suffix does', () => {
+    expect(profileOfLabel('ai.hermes.gateway-2fe7f184')).toBeNull();
+    expect(profileOfLabel('ai.hermes.gateway-coder')).toBe('coder');
+    expect(profileOfLabel('ai.hermes.gateway')).toBe('default');
+    expect(LAUNCHD_LABEL_RE.test('io.nousresearch.hermes-agent.gateway-old')).toBe(true);
+    expect(LAUNCHD_LABEL_RE.test('com.other.agent')).toBe(false);
+  });
+});
+
+describe('launchctl list missing a gui/UID job (SSH, tmux, non-Aqua session)', () => {
+  it('the labels Hermes writes are asked with launchctl print whatever the list says: supervised, not manual', async () => {
+    const h = host('ssh-list', (d) => layoutHome(d, ROOT, { kanban: true, pid: { pid: 615, kind: 'hermes-gateway' } }));
+    const { code, report } = await runRecordedOrphans(h.scan);
+    expect(h.runner.calls).toContain('launchctl print gui/501/ai.hermes.gateway');
+    expect(verdictOf(report!, 615).verdict).toBe('supervised');
+    expect(verdictOf(report!, 615).supervisor).toMatchObject({ kind: 'launchd', unit: 'ai.hermes.gateway', mainPid: 612 });
+    expect(report!.supervisors.find((s) => s.kind === 'launchd')!.detail).toContain('not in launchctl list, found by launchctl print gui/501/ai.hermes.gateway');
+    expect(code).toBe(0);
+  });
+
+  it("a label from a process's XPC_SERVICE_NAME is asked too; one print cannot answer is left out", async () => {
+    const runner = recordedRunner({
+      'launchctl list': { stdout: 'PID\tStatus\tLabel\n-\t0\tcom.apple.Safari\n' },
+      'launchctl print gui/501/ai.hermes.gateway-coder': { stdout: readFixture('darwin/ssh-list/launchctl-print.txt').body.replaceAll('ai.hermes.gateway', 'ai.hermes.gateway-coder') },
+    });
+    const obs = await observeLaunchd({ runner, timeoutMs: 1000, uid: 501, extraLabels: ['ai.hermes.gateway-coder', 'com.apple.not-hermes'] });
+    expect(obs.launchdJobs!.map((j) => [j.label, j.domain, j.pid, j.profile])).toEqual([['ai.hermes.gateway-coder', 'gui/501', 612, 'coder']]);
+    expect(runner.calls).not.toContain('launchctl print gui/501/com.apple.not-hermes');
   });
 });
 

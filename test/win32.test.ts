@@ -3,6 +3,8 @@
  * (fixtures/win32): the real adapter code runs on Linux with the platform injected; only the command
  * runner and the ps-list table are replaced. Identity files are real files under a scratch dir.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { windowsSignaller } from '../src/actions/signaller-win32.js';
 import { recordedRunner } from '../src/sources/runner.js';
@@ -13,7 +15,7 @@ import { parseCsv, parseSchtasksCsv } from '../src/sources/supervisors/windows-t
 import { rootedHostFiles } from '../src/sources/hostfiles.js';
 import type { ScanOptions } from '../src/sources/index.js';
 import { runRecordedOrphans, verdictOf } from './harness/cli.js';
-import { layoutHome, readFixture, recordedResult, runnerFrom } from './harness/fixtures.js';
+import { FIXTURES, layoutHome, readFixture, recordedResult, runnerFrom } from './harness/fixtures.js';
 import { cleanupAllScratch, makeScratch } from './harness/scratch.js';
 
 const ROOT = 'c:/users/alice/appdata/local/hermes';
@@ -127,6 +129,89 @@ describe('Windows scans (recorded outputs)', () => {
     const { report } = await runRecordedOrphans(h.scan);
     expect(verdictOf(report!, 2004).verdict).toBe('supervised');
     expect(verdictOf(report!, 3204).verdict).toBe('orphan');
+  });
+});
+
+describe('schtasks as it really prints (inner quotes not doubled, an odd-quote Comment)', () => {
+  it('rows are read one by one: the Hermes tasks survive a third-party row with unbalanced quotes', () => {
+    const p = parseSchtasksCsv(readFixture('win32/real-quotes/schtasks.txt').body)!;
+    expect(p.tasks.map((t) => [t.name, t.state, t.hermesHome, t.profile, t.enabled])).toEqual([
+      ['Hermes_Gateway', 'Running', ROOT, 'default', true],
+      ['Hermes_Gateway_argus', 'Ready', ARGUS, 'argus', true],
+    ]);
+    expect(p.tasks[1]!.taskToRun).toBe('wscript.exe //B //Nologo "C:\\Users\\Alice\\AppData\\Local\\hermes\\profiles\\argus\\gateway-service\\Hermes_Gateway_argus.vbs"');
+    // Only the row whose Comment holds `","` cannot be split by the column count; it is not a Hermes task.
+    expect(p.problems).toEqual([]);
+    expect(p.skipped).toEqual([expect.stringContaining('\\Fabrikam\\Sync')]);
+  });
+
+  it('the scan keeps the verdicts: task gateways supervised, the PowerShell gateway an orphan, windows-task present', async () => {
+    const { report } = await runRecordedOrphans(host(['win32/real-quotes/schtasks.txt']).scan);
+    const sup = report!.supervisors.find((s) => s.kind === 'windows-task')!;
+    expect(sup.status).toBe('present');
+    expect(sup.detail).toContain('Fabrikam');
+    expect(verdictOf(report!, 5004).verdict).toBe('supervised');
+    expect(verdictOf(report!, 2004).verdict).toBe('supervised');
+    expect(verdictOf(report!, 3204).verdict).toBe('orphan');
+  });
+});
+
+describe('schtasks in the OEM code page (de-DE, cp850 bytes) beside UTF-8 CIM output', () => {
+  const J_ROOT = 'c:/users/jürgen/appdata/local/hermes';
+  /** The recorded bytes after the ASCII header, as the runner hands them over: undecoded, and as its UTF-8 text. */
+  const cp850 = (() => {
+    const all = fs.readFileSync(path.join(FIXTURES, 'win32/de-cp850/schtasks.bin'));
+    const body = all.subarray(all.indexOf('\n---\n') + 5);
+    return { stdout: body.toString('utf8'), stdoutBytes: body };
+  })();
+  const oemKey = 'reg query HKLM\\SYSTEM\\CurrentControlSet\\Control\\Nls\\CodePage /v OEMCP';
+
+  function jHost(oem: boolean) {
+    const scratch = makeScratch();
+    layoutHome(scratch.dir, J_ROOT);
+    layoutHome(scratch.dir, `${J_ROOT}/profiles/argus`);
+    const cim = readFixture('win32/de-cp850/cim.txt');
+    const runner = recordedRunner({
+      [cim.meta.key!]: { stdout: cim.body },
+      'schtasks /query /fo csv /v': cp850,
+      ...(oem ? { [oemKey]: { stdout: '\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Nls\\CodePage\r\n    OEMCP    REG_SZ    850\r\n\r\n' } } : {}),
+    });
+    const scan: ScanOptions = {
+      platform: 'win32',
+      runner,
+      listProcesses: async () => [],
+      files: rootedHostFiles(scratch.dir),
+      env: { LOCALAPPDATA: 'C:\\Users\\Jürgen\\AppData\\Local' },
+      hostname: 'JUERGEN-PC',
+      selfPid: 99999,
+    };
+    return { scan, runner };
+  }
+
+  it('the fixture really is cp850: ü is byte 0x81, not UTF-8', () => {
+    expect(cp850.stdoutBytes.includes(Buffer.from('J\x81rgen', 'latin1'))).toBe(true);
+    expect(cp850.stdout).not.toContain('Jürgen');
+  });
+
+  it('decoded in the OEM code page, the task launcher path matches the CIM path: the gateways are supervised by their tasks', async () => {
+    const h = jHost(true);
+    const { report } = await runRecordedOrphans(h.scan);
+    const sup = report!.supervisors.find((s) => s.kind === 'windows-task')!;
+    expect(sup.status).toBe('present');
+    expect(sup.detail).toContain('decoded as cp850');
+    expect(verdictOf(report!, 5004).verdict).toBe('supervised');
+    expect(verdictOf(report!, 5004).supervisor).toMatchObject({ kind: 'windows-task', unit: 'Hermes_Gateway' });
+    expect(verdictOf(report!, 5004).hermesHome).toBe(J_ROOT);
+    expect(verdictOf(report!, 2004).verdict).toBe('supervised');
+    expect(verdictOf(report!, 2004).supervisor).toMatchObject({ kind: 'windows-task', unit: 'Hermes_Gateway_argus' });
+    expect(h.runner.calls).toContain(oemKey);
+  });
+
+  it('the OEM code page unknown (reg fails): cp850 is assumed and said so; the verdicts hold for this host', async () => {
+    const { report } = await runRecordedOrphans(jHost(false).scan);
+    const sup = report!.supervisors.find((s) => s.kind === 'windows-task')!;
+    expect(sup.detail).toContain('OEM code page is unknown');
+    expect(verdictOf(report!, 5004).verdict).toBe('supervised');
   });
 });
 

@@ -61,16 +61,45 @@ export interface IdentifyContext {
   locks?: readonly LockRecord[];
   /** Home records (their gateway.lock and gateway.pid records); absent: none known. */
   homes?: readonly HomeRecord[];
+  /** Start stamp units the process source cannot tell apart ({@link startStampsAgree}): 100 on macOS, else 1 (absent). */
+  startResolution?: number;
 }
+
+/** macOS start stamps are ps `lstart` seconds times 100: 100 stamp units are one indistinguishable second. */
+export const DARWIN_START_RESOLUTION = 100;
 
 /** The identify context of a snapshot: passwd homes, active profiles, locks and home records. */
 export function identifyContext(snap: HostSnapshot): IdentifyContext {
-  return { userHomes: snap.userHomes ?? {}, activeProfiles: snap.activeProfiles ?? {}, locks: snap.locks, homes: snap.homes };
+  return {
+    userHomes: snap.userHomes ?? {},
+    activeProfiles: snap.activeProfiles ?? {},
+    locks: snap.locks,
+    homes: snap.homes,
+    ...(snap.platform === 'darwin' ? { startResolution: DARWIN_START_RESOLUTION } : {}),
+  };
 }
 
-/** Whether an identity record names exactly this process: same pid and same start_time (clock ticks). */
-export function recordNames(f: IdentityFile | undefined, proc: Pick<ProcessRecord, 'pid' | 'startTicks'>): boolean {
-  return !!f && (f.status === 'ok' || f.status === 'legacy') && f.pid === proc.pid && f.startTime !== null && f.startTime === proc.startTicks;
+/**
+ * Whether a record's start stamp and a process's agree, compared at the resolution of the process's
+ * source. `resolution` is how many stamp units the process's source cannot tell apart: 1 where it is
+ * exact (Linux clock ticks; Windows CIM CreationDate in centiseconds), 100 on macOS, where `startTicks`
+ * comes from ps `lstart` (whole seconds, times 100) while Hermes writes `round(create_time*100)` from
+ * psutil (gateway/status.py:_get_process_start_time at 306e2d2). A process started in second S has a
+ * record stamp in [100·S, 100·S + 100] (the rounding may carry into the next second), so with
+ * resolution 100 the record may lie anywhere from the process's stamp to one second after it.
+ */
+export function startStampsAgree(recordStamp: number, procStamp: number, resolution = 1): boolean {
+  if (resolution <= 1) return recordStamp === procStamp;
+  const base = Math.floor(procStamp / resolution) * resolution;
+  return recordStamp >= base && recordStamp <= base + resolution;
+}
+
+/**
+ * Whether an identity record names exactly this process: same pid and start_time (clock ticks, or a
+ * platform start stamp) agreeing at `resolution` (see {@link startStampsAgree}; default exact).
+ */
+export function recordNames(f: IdentityFile | undefined, proc: Pick<ProcessRecord, 'pid' | 'startTicks'>, resolution = 1): boolean {
+  return !!f && (f.status === 'ok' || f.status === 'legacy') && f.pid === proc.pid && f.startTime !== null && startStampsAgree(f.startTime, proc.startTicks, resolution);
 }
 
 /**
@@ -84,7 +113,8 @@ export function heldGatewayLock(proc: ProcessRecord, ctx: IdentifyContext): { ho
   if (!lock) return null;
   const home = cleanPath(path.posix.dirname(lock.path));
   const rec = (ctx.homes ?? []).find((h) => cleanPath(h.path) === home);
-  const record = recordNames(rec?.lockFile, proc) ? rec!.lockFile! : recordNames(rec?.pidFile, proc) ? rec!.pidFile : null;
+  const res = ctx.startResolution ?? 1;
+  const record = recordNames(rec?.lockFile, proc, res) ? rec!.lockFile! : recordNames(rec?.pidFile, proc, res) ? rec!.pidFile : null;
   return { home, record };
 }
 

@@ -16,6 +16,8 @@ export interface RunResult {
   stderr: string;
   /** Why the command produced no usable answer: `ENOENT` (not installed), `timeout`, `EACCES`, … */
   error: string | null;
+  /** stdout as the bytes the program wrote, when asked with {@link RunOptions.bytes} (for output in a code page other than UTF-8). */
+  stdoutBytes?: Buffer;
 }
 
 export interface RunOptions {
@@ -25,6 +27,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Written to the program's stdin, which is then closed (`crontab -` reads the new table from stdin). */
   input?: string;
+  /** Also return stdout undecoded (`stdoutBytes`): the caller decodes it (schtasks writes the OEM code page). */
+  bytes?: boolean;
 }
 
 /** Runs `file args…` and resolves with its outcome; never rejects. */
@@ -119,7 +123,8 @@ export const execRunner: CommandRunner = (file, args, opts = {}) =>
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), error });
+      const bytes = Buffer.concat(out);
+      resolve({ code, stdout: bytes.toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), error, ...(opts.bytes ? { stdoutBytes: bytes } : {}) });
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       // spawn failures (ENOENT, EACCES) come here, with no 'close' after them when nothing ran.
@@ -180,7 +185,13 @@ export function recordedRunner(
       hit = entry[Math.min(n, entry.length - 1)];
     } else hit = entry;
     if (!hit) return { code: null, stdout: '', stderr: '', error: 'ENOENT' };
-    return { code: hit.code === undefined ? 0 : hit.code, stdout: hit.stdout ?? '', stderr: hit.stderr ?? '', error: hit.error ?? null };
+    return {
+      code: hit.code === undefined ? 0 : hit.code,
+      stdout: hit.stdout ?? '',
+      stderr: hit.stderr ?? '',
+      error: hit.error ?? null,
+      ...(hit.stdoutBytes ? { stdoutBytes: hit.stdoutBytes } : {}),
+    };
   };
   return Object.assign(run, { calls });
 }

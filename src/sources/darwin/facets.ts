@@ -4,17 +4,19 @@
  * files from lsof, launchd jobs from launchctl, and find-process for the ports of web-UI gateways.
  *
  * Off Linux a process has no cgroup and no session id (`sid`/`pgid` are -1); `startTicks` is the start
- * time in centiseconds since the epoch (ps-list's `lstart`, one-second resolution), compared only for equality.
+ * time in centiseconds since the epoch (ps-list's `lstart`, one-second resolution, so always a multiple of 100),
+ * compared with Hermes's records to the second (core/identify.ts `startStampsAgree`).
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { LockRecord, ProcessRecord, ScanNote } from '../../types.js';
-import { cleanPath } from '../../core/paths.js';
+import type { HomeRecord, LockRecord, ProcessRecord, ScanNote, SupervisorObservation } from '../../types.js';
+import { DARWIN_START_RESOLUTION, recordNames } from '../../core/identify.js';
+import { FILES, cleanPath } from '../../core/paths.js';
 import type { FileHolders, HostFacets, Locks, OpenFiles, ProcessTable, TableListing } from '../facets.js';
 import { realHostFiles } from '../hostfiles.js';
 import { type CommandHostScanOptions, type PortLookup, type ProcessRow, findProcessPortLookup, psListLister } from '../processlist.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
-import { observeLaunchd } from '../supervisors/launchd.js';
+import { LAUNCHD_LABEL_RE, observeLaunchd } from '../supervisors/launchd.js';
 import { isWriteLock, parseLsofF } from './lsof.js';
 import { type PsCommandLine, argvOfPsCommand, envFromPsE, parsePsCommands, startStamp } from './ps.js';
 import { UNKNOWN_UID, processUid } from '../../util/uid.js';
@@ -108,11 +110,45 @@ function darwinProcessTable(opts: DarwinScanOptions, uid: number): ProcessTable 
   };
 }
 
+/** What the scan learnt before it asks for locks: the home records and the launchd jobs (filled as the scan goes). */
+export interface DarwinSeen {
+  homes: readonly HomeRecord[];
+  supervisors: SupervisorObservation[];
+}
+
+/**
+ * The owner of `<home>/gateway.lock` when lsof printed no lock on it. lsof on macOS leaves its lock
+ * column blank (`l ` for every file: the Darwin dialect never fills it, lsof
+ * `dialects/darwin/libproc/dfile.c`), so the flock Hermes holds on gateway.lock for the gateway's life
+ * (gateway/status.py `acquire_gateway_runtime_lock`, v0.15.1 and 306e2d2) is read from other evidence,
+ * among the processes that have the file open:
+ * 1. Hermes's own record: the gateway.lock record (written only by the flock holder), else gateway.pid,
+ *    whose pid and start_time name the process, the start compared to the second (ps `lstart` has no
+ *    finer resolution; Hermes writes centiseconds: core/identify.ts `startStampsAgree`);
+ * 2. else launchd: exactly one opener is a Hermes job's PID or the child of it (the stderr wrapper's
+ *    gateway), and no record names another process.
+ * Returns the owner's PID, or null when nothing shows one.
+ */
+export function darwinGatewayLockOwner(lockPath: string, openers: readonly ProcessRecord[], seen: DarwinSeen): number | null {
+  const home = cleanPath(path.posix.dirname(lockPath));
+  const rec = seen.homes.find((h) => cleanPath(h.path) === home);
+  const named = openers.find((p) => recordNames(rec?.lockFile, p, DARWIN_START_RESOLUTION) || recordNames(rec?.pidFile, p, DARWIN_START_RESOLUTION));
+  if (named) return named.pid;
+  const jobPids = new Set(seen.supervisors.flatMap((o) => (o.launchdJobs ?? []).map((j) => j.pid)).filter((pid) => pid > 0));
+  const ofJob = openers.filter((p) => jobPids.has(p.pid) || jobPids.has(p.ppid));
+  if (ofJob.length !== 1) return null;
+  // A record whose pid is another opener (its start stamp not matching) leaves the owner undecided.
+  const recordPids = [rec?.lockFile?.pid, rec?.pidFile?.pid].filter((x): x is number => typeof x === 'number' && x > 0);
+  if (openers.some((p) => p !== ofJob[0] && recordPids.includes(p.pid))) return null;
+  return ofJob[0]!.pid;
+}
+
 /**
  * lsof asked about the files of interest only (never the whole machine), and the locks it printed on
  * them: lsof does not tell flock from fcntl locks; Hermes takes flock (gateway/status.py at v0.15.1).
+ * Real macOS lsof prints none (see {@link darwinGatewayLockOwner}); a lock it does print is kept.
  */
-function darwinOpenFilesAndLocks(opts: DarwinScanOptions): { openFiles: OpenFiles; locks: Locks } {
+function darwinOpenFilesAndLocks(opts: DarwinScanOptions, seen: DarwinSeen): { openFiles: OpenFiles; locks: Locks } {
   const runner = opts.runner ?? execRunner;
   const t = { timeoutMs: opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS };
   let printed: LockRecord[] = [];
@@ -149,7 +185,15 @@ function darwinOpenFilesAndLocks(opts: DarwinScanOptions): { openFiles: OpenFile
     // The locks of the holders the scan could read (a holder that left the table has none).
     read(_lockFiles, records) {
       const pids = new Set(records.map((r) => r.pid));
-      return { locks: printed.filter((l) => pids.has(l.pid)), notes: [] };
+      const locks = printed.filter((l) => pids.has(l.pid));
+      const lockPaths = new Set(records.flatMap((r) => r.handles.map((h) => h.path)).filter((p) => path.posix.basename(p) === FILES.gatewayLock));
+      for (const lp of [...lockPaths].sort()) {
+        if (locks.some((l) => l.path === lp && l.access === 'WRITE')) continue;
+        const openers = records.filter((r) => r.handles.some((h) => h.path === lp));
+        const owner = darwinGatewayLockOwner(lp, openers, seen);
+        if (owner !== null) locks.push({ path: lp, inode: 0, kind: 'FLOCK', access: 'WRITE', pid: owner });
+      }
+      return { locks, notes: [] };
     },
   };
   return { openFiles, locks };
@@ -161,15 +205,30 @@ export function darwinFacets(opts: DarwinScanOptions = {}): HostFacets {
   const homeDir = opts.homeDir ?? os.homedir();
   const runner = opts.runner ?? execRunner;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  const { openFiles, locks } = darwinOpenFilesAndLocks(opts);
+  const seen: DarwinSeen = { homes: [], supervisors: [] };
+  const { openFiles, locks } = darwinOpenFilesAndLocks(opts, seen);
+  const table = darwinProcessTable(opts, uid);
   return {
     platform: 'darwin',
-    table: darwinProcessTable(opts, uid),
+    // The scan hands the home records over here, before it asks for locks (src/sources/scan.ts step 6).
+    table: {
+      ...table,
+      proveHomes(_records, homes) {
+        seen.homes = homes;
+      },
+    },
     openFiles,
     locks,
     files: opts.files ?? realHostFiles,
     users: () => ({ homes: { [String(uid)]: homeDir }, names: {}, scannerUid: uid, defaultRoots: [path.posix.join(homeDir, '.hermes')], notes: [] }),
-    supervisors: { observe: async () => [await observeLaunchd({ runner, timeoutMs, uid })] },
+    supervisors: {
+      observe: async (records) => {
+        // The job label a Hermes process runs under, as launchd put it into its environment.
+        const extraLabels = records.map((r) => r.env.XPC_SERVICE_NAME).filter((l): l is string => !!l && LAUNCHD_LABEL_RE.test(l));
+        seen.supervisors = [await observeLaunchd({ runner, timeoutMs, uid, extraLabels })];
+        return seen.supervisors;
+      },
+    },
     ports: opts.findPort ?? findProcessPortLookup,
     normalise: cleanPath,
   };

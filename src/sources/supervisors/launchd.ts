@@ -14,8 +14,16 @@
 import type { LaunchdJob, SupervisorObservation } from '../../types.js';
 import type { CommandRunner } from '../runner.js';
 
-/** Labels of Hermes gateway jobs: `ai.hermes.gateway`, `ai.hermes.gateway-<suffix>`, `ai.hermes.gateway.<suffix>` (#30155). */
-export const LAUNCHD_LABEL_RE = /^ai\.hermes\.gateway(?:[-.][A-Za-z0-9_.-]+)?$/;
+/**
+ * Labels of Hermes gateway jobs: `ai.hermes.gateway`, `ai.hermes.gateway-<suffix>`,
+ * `ai.hermes.gateway.<suffix>` (hermes_cli/gateway.py `get_launchd_label` at 306e2d2), and the older
+ * `io.nousresearch.hermes-agent.gateway[-<suffix>]` that real installs still run (Hermes #55441, PR
+ * #55531; Hermes's uninstaller sweeps both patterns).
+ */
+export const LAUNCHD_LABEL_RE = /^(?:ai\.hermes\.gateway|io\.nousresearch\.hermes-agent\.gateway)(?:[-.][A-Za-z0-9_.-]+)?$/;
+
+/** The labels Hermes writes whatever the list shows: the default one and the older one. */
+export const HERMES_DEFAULT_LABELS = ['ai.hermes.gateway', 'io.nousresearch.hermes-agent.gateway'] as const;
 
 /** One row of the `launchctl list` table. `pid` 0 when `-`; `status` null when not a number. */
 export interface LaunchctlListRow {
@@ -110,11 +118,18 @@ export function parseLaunchctlPrint(
   return { pid, state, plist, arguments: args, hermesHome };
 }
 
-/** Profile named by a label: `ai.hermes.gateway` → default, `ai.hermes.gateway-argus` / `.argus` → argus. */
+/**
+ * Profile named by a label: `ai.hermes.gateway` → default, `ai.hermes.gateway-argus` / `.argus` → argus.
+ * Null for an 8-hex-digit suffix: Hermes uses `sha256(HERMES_HOME)[:8]` for a home outside
+ * `<root>/profiles/` (hermes_cli/gateway.py `_profile_suffix` at 306e2d2; Hermes #11187), so such a
+ * suffix names no profile; the home then comes from the job's environment or its process. Null also
+ * for the older `io.nousresearch.hermes-agent.gateway*` labels, whose suffix rule is not Hermes's current one.
+ */
 export function profileOfLabel(label: string): string | null {
   if (label === 'ai.hermes.gateway') return 'default';
   const m = /^ai\.hermes\.gateway[-.]([a-z0-9][a-z0-9_-]{0,63})$/.exec(label);
-  return m ? m[1]! : null;
+  if (!m || /^[0-9a-f]{8}$/.test(m[1]!)) return null;
+  return m[1]!;
 }
 
 export interface LaunchdOptions {
@@ -124,6 +139,11 @@ export interface LaunchdOptions {
   uid: number;
   /** launchctl binary, default `launchctl`. */
   launchctl?: string;
+  /**
+   * Labels to ask `launchctl print` about even when `launchctl list` does not show them (the labels
+   * Hermes writes, the XPC_SERVICE_NAME of Hermes processes); only those matching LAUNCHD_LABEL_RE are asked.
+   */
+  extraLabels?: readonly string[];
 }
 
 /** Observes the Hermes launchd jobs of one user. Never throws: failures become status `unknown` with the reason. */
@@ -142,6 +162,29 @@ export async function observeLaunchd(opts: LaunchdOptions): Promise<SupervisorOb
   const hermes = rows.filter((r) => LAUNCHD_LABEL_RE.test(r.label));
   const jobs: LaunchdJob[] = [];
   const problems: string[] = [];
+  // `launchctl list` run over SSH, in tmux or outside the Aqua session can miss a job that runs fine in
+  // gui/UID (Hermes PRs #22302, #33152): the labels Hermes writes are asked about whatever the list says.
+  const listed_ = new Set(hermes.map((r) => r.label));
+  for (const label of new Set([...HERMES_DEFAULT_LABELS, ...(opts.extraLabels ?? [])])) {
+    if (listed_.has(label) || !LAUNCHD_LABEL_RE.test(label)) continue;
+    for (const domain of [`gui/${opts.uid}`, `user/${opts.uid}`]) {
+      const r = await opts.runner(bin, ['print', `${domain}/${label}`], t);
+      const printed = r.error || r.code !== 0 ? null : parseLaunchctlPrint(r.stdout);
+      if (!printed) continue;
+      jobs.push({
+        label,
+        domain,
+        pid: printed.pid,
+        state: printed.state,
+        hermesHome: printed.hermesHome,
+        profile: profileOfLabel(label),
+        arguments: printed.arguments,
+        plist: printed.plist,
+      });
+      problems.push(`${label}: not in launchctl list, found by launchctl print ${domain}/${label}`);
+      break;
+    }
+  }
   for (const row of hermes) {
     const job: LaunchdJob = { label: row.label, domain: `gui/${opts.uid}`, pid: row.pid, state: null, hermesHome: null, profile: profileOfLabel(row.label) };
     let printed: ReturnType<typeof parseLaunchctlPrint> = null;

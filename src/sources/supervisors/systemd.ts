@@ -33,6 +33,20 @@ export function hermesHomeFromEnvironment(env: string): string | null {
   return m[2] ?? m[1]!;
 }
 
+/**
+ * The WorkingDirectory= property as the unit file spells it. `systemctl show` prints the D-Bus property,
+ * which systemd builds in `property_get_working_directory` (src/core/dbus-execute.c): `~` for the home
+ * directory, prefixed with `!` when the directory may be missing (the unit file's `-`, systemd.exec(5)).
+ * `!` is turned back into `-` so {@link missingUnitPaths} knows the directory is optional; null when unset.
+ */
+export function workingDirectoryOf(value: string | undefined): string | null {
+  if (!value) return null;
+  const optional = /^[!-]/.test(value);
+  const p = value.replace(/^[!-]+/, '');
+  if (!p) return null;
+  return optional ? `-${p}` : p;
+}
+
 /** Parses the first `argv[]=… ;` of an ExecStart property value. */
 export function parseExecStartArgv(value: string): string[] {
   const m = /argv\[\]=(.*?) ;/.exec(value);
@@ -62,7 +76,7 @@ export function parseSystemctlShow(text: string, scope: 'system' | 'user', uid?:
       subState: props.SubState ?? 'unknown',
       nRestarts: Number(props.NRestarts ?? 0) || 0,
       execStart: parseExecStartArgv(props.ExecStart ?? ''),
-      workingDirectory: props.WorkingDirectory ? props.WorkingDirectory.replace(/^!+/, '') : null,
+      workingDirectory: workingDirectoryOf(props.WorkingDirectory),
       hermesHome: hermesHomeFromEnvironment(props.Environment ?? ''),
       fragmentPath: props.FragmentPath || null,
       ...(props.Result ? { result: props.Result } : {}),
