@@ -1,8 +1,8 @@
 /**
  * MULTIPLE_DISPATCHERS: `kanban.dispatch_in_gateway` read from real config.yaml files (sources/kanban-config.ts
  * with the `yaml` parser, through safe-read.ts), attached to the kanban databases by observeDatabases, and
- * judged by core/db-health.ts through the classifier: a warning where the singleton `.dispatcher.lock`
- * (306e2d2) lets only one dispatch, critical where the Hermes has none (v0.15.1).
+ * judged by core/db-health.ts through the classifier: an info where the singleton `.dispatcher.lock`
+ * (306e2d2) lets only one dispatch, critical where the Hermes has none (v0.15.1), a warning when unknown.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +15,7 @@ import type { DatabaseRecord, DispatchSetting, HostSnapshot, LockRecord, Process
 import { cleanUpAfterEach } from './harness/cleanup.js';
 import { home, proc, snapshot } from './harness/records.js';
 import { makeScratch } from './harness/scratch.js';
+import { databaseRecord } from './harness/sqlite.js';
 
 const ROOT = '/root/.hermes';
 const ARGUS = `${ROOT}/profiles/argus`;
@@ -24,19 +25,7 @@ const OLD = '2026-12-02T05:50:00.000Z';
 const flock = (file: string, pid: number): LockRecord => ({ path: file, inode: 1, kind: 'FLOCK', access: 'WRITE', pid });
 
 function db(dispatchConfig: DispatchSetting[]): DatabaseRecord {
-  return {
-    path: `${ROOT}/kanban.db`,
-    kind: 'kanban',
-    owner: ROOT,
-    bytes: 4096,
-    header: { magic: true, pageSize: 4096, writeVersion: 2, readVersion: 2 },
-    walBytes: 0,
-    shmBytes: 32768,
-    journalBytes: null,
-    backups: { count: 0, bytes: 0, recent: 0, windowMs: 3_600_000, newestMtimeMs: null, truncated: false },
-    freeBytes: 100 * 1024 ** 3,
-    dispatchConfig,
-  };
+  return databaseRecord({ path: `${ROOT}/kanban.db`, dispatchConfig });
 }
 const yes = (h: string): DispatchSetting => ({ home: h, dispatches: 'yes', explicit: false, why: 'default' });
 const no = (h: string): DispatchSetting => ({ home: h, dispatches: 'no', explicit: true, why: 'config.yaml sets kanban.dispatch_in_gateway: false' });
@@ -115,11 +104,11 @@ describe('kanban.dispatch_in_gateway from config.yaml', () => {
 });
 
 describe('MULTIPLE_DISPATCHERS', () => {
-  it('306e2d2 (singleton lock held): two profiles configured to dispatch is a warning naming both', () => {
+  it('306e2d2 (singleton lock held): two profiles configured to dispatch is an info naming both, not an alert', () => {
     const r = classify(twoGateways({ databases: [db([yes(ROOT), yes(ARGUS)])], locks: [flock(`${ROOT}/gateway.lock`, 10), flock(`${ARGUS}/gateway.lock`, 20), flock(`${ROOT}/kanban/.dispatcher.lock`, 10)], kanbanRoots: [{ root: ROOT, dispatcherLockExists: true }] }));
     const f = md(r);
     expect(f).toHaveLength(1);
-    expect(f[0]).toMatchObject({ severity: 'warning', subject: { db: `${ROOT}/kanban.db`, home: ROOT } });
+    expect(f[0]).toMatchObject({ severity: 'info', subject: { db: `${ROOT}/kanban.db`, home: ROOT } });
     expect(f[0]!.message).toContain(ARGUS);
     expect(f[0]!.message).toContain('.dispatcher.lock');
     expect(r.databases![0]!.findings).toContain('MULTIPLE_DISPATCHERS');

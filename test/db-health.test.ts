@@ -17,13 +17,8 @@ import { NO_S6, cliJson } from './harness/cli.js';
 import { startProcess, until } from './harness/processes.js';
 import { home, proc, snapshot } from './harness/records.js';
 import { makeScratch } from './harness/scratch.js';
+import { databaseRecord, listing, py } from './harness/sqlite.js';
 
-/** Runs a python3 script to completion (the sqlite3 module), throwing with its stderr when it fails. */
-function py(script: string, ...args: string[]): string {
-  const r = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`python3 failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
 
 /** A WAL database as Hermes makes one (journal_mode=WAL, wal_autocheckpoint=100), with a few rows. */
 const MAKE_WAL = `
@@ -35,19 +30,6 @@ for i in range(50): c.execute('INSERT INTO tasks (body) VALUES (?)', ('task %d' 
 c.commit(); c.close()
 `;
 
-/** Every entry of every folder under `dir`, sorted (what a scan must leave as it was). */
-function listing(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      out.push(p);
-      if (e.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 /** Scans with `--home root` and checks that the scan created or removed no file under the root. */
 async function scan(root: string): Promise<{ report: Report; code: number }> {
@@ -251,18 +233,7 @@ c.close()
 });
 
 describe('database health: the pure judge', () => {
-  const rec = (over: Partial<DatabaseRecord> & { path: string }): DatabaseRecord => ({
-    kind: 'kanban',
-    owner: path.dirname(over.path),
-    bytes: 4096,
-    header: { magic: true, pageSize: 4096, writeVersion: 2, readVersion: 2 },
-    walBytes: 0,
-    shmBytes: 32768,
-    journalBytes: null,
-    backups: { count: 0, bytes: 0, recent: 0, windowMs: 3_600_000, newestMtimeMs: null, truncated: false },
-    freeBytes: 100 * 1024 ** 3,
-    ...over,
-  });
+  const rec = databaseRecord;
   const codes = (fs: Finding[]) => fs.map((f) => f.code);
 
   it('a snapshot without databases has no section (old snapshots), and still loads', () => {

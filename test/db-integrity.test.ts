@@ -19,12 +19,8 @@ import { cleanUpAfterEach } from './harness/cleanup.js';
 import { NO_S6, cliJson } from './harness/cli.js';
 import { startProcess, until } from './harness/processes.js';
 import { makeScratch } from './harness/scratch.js';
+import { databaseRecord, listing, py } from './harness/sqlite.js';
 
-function py(script: string, ...args: string[]): string {
-  const r = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`python3 failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
 
 /** A WAL database as Hermes makes one, with enough rows for several B-tree pages; closed (no sidecars left). */
 const MAKE_WAL = `
@@ -60,18 +56,6 @@ print(json.dumps({'writes': writes, 'busy': busy}), flush=True)
 `;
 
 /** Every entry under `dir` with its inode, sorted: what the check must leave as it was (names and identities). */
-function listing(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      out.push(p);
-      if (e.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 async function scan(root: string, ...extra: string[]): Promise<{ report: Report; code: number }> {
   const before = listing(root);
@@ -266,18 +250,7 @@ describe('CORRUPTION_LOGGED: corruption messages in the tail of the homes logs',
 });
 
 describe('the judge on snapshots: integrity and logged corruption', () => {
-  const rec = (over: Partial<DatabaseRecord> & { path: string }): DatabaseRecord => ({
-    kind: 'kanban',
-    owner: path.dirname(over.path),
-    bytes: 4096,
-    header: { magic: true, pageSize: 4096, writeVersion: 2, readVersion: 2 },
-    walBytes: 0,
-    shmBytes: 32768,
-    journalBytes: null,
-    backups: { count: 0, bytes: 0, recent: 0, windowMs: 3_600_000, newestMtimeMs: null, truncated: false },
-    freeBytes: 100 * 1024 ** 3,
-    ...over,
-  });
+  const rec = databaseRecord;
   const log = (h: string): CorruptionLogRecord => ({
     home: h,
     file: `${h}/logs/errors.log`,

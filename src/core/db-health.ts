@@ -286,7 +286,9 @@ function multipleDispatchers(r: DatabaseRecord, input: DbHealthInput): Finding |
     : singleton === 'yes'
       ? `${who}. This Hermes takes the singleton lock ${path.posix.join(r.owner, 'kanban', '.dispatcher.lock')}, so only one dispatches and the others stand by, but which one depends on start order, and without flock they all would. ${fix}`
       : `${who}; whether this Hermes has the singleton dispatcher lock is unknown (${k?.singletonLock?.why ?? 'no evidence'}): without it each runs its own dispatcher on ${r.path}. ${fix}`;
-  return { severity: noLock ? 'critical' : 'warning', code: 'MULTIPLE_DISPATCHERS', pid: null, message, remedy: null, subject: { db: r.path, home: r.owner } };
+  // With the singleton lock this is how Hermes is meant to run (every profile's default config dispatches
+  // and the lock picks one): worth saying, not an alert, as a rival-writers risk there would be wrong.
+  return { severity: noLock ? 'critical' : singleton === 'yes' ? 'info' : 'warning', code: 'MULTIPLE_DISPATCHERS', pid: null, message, remedy: null, subject: { db: r.path, home: r.owner } };
 }
 
 function deletedHeld(p: DbHolder, h: Handle, db: string): Finding {

@@ -73,15 +73,7 @@ export function safeReadHead(file: string, maxBytes: number, follow = false): Bu
  * one byte more, to tell a file that grew past the cap; head mode: exactly the cap, the rest ignored).
  */
 function boundedRead(file: string, maxBytes: number, follow: boolean, head: boolean): SafeRead {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, follow ? SAFE_READ_FLAGS & ~fs.constants.O_NOFOLLOW : SAFE_READ_FLAGS);
-  } catch (err) {
-    return refusalOf(file, err);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) return { ok: false, refusal: 'not-regular', reason: `is ${fileTypeWords(st)}, not a regular file` };
+  return withRegularFile<SafeRead & { ok: true }>(file, follow, (fd, st) => {
     if (!head && st.size > maxBytes) return { ok: false, refusal: 'too-large', reason: `${st.size} bytes, larger than the ${maxBytes} accepted` };
     // Whole mode reads up to maxBytes + 1 whatever fstat said: the file may grow between fstat and read.
     const cap = head ? maxBytes : maxBytes + 1;
@@ -95,6 +87,25 @@ function boundedRead(file: string, maxBytes: number, follow: boolean, head: bool
     }
     if (!head && len > maxBytes) return { ok: false, refusal: 'too-large', reason: `more than the ${maxBytes} bytes accepted` };
     return { ok: true, bytes: buf.subarray(0, len), stat: st };
+  });
+}
+
+/**
+ * The steps every reader shares: open non-blocking (not following a final symlink unless asked),
+ * fstat(2) the fd, refuse anything but a regular file, run `read` on the fd, close it; an error is a
+ * refusal with its reason, never a throw.
+ */
+function withRegularFile<T extends { ok: true }>(file: string, follow: boolean, read: (fd: number, st: fs.Stats) => T | (SafeRead & { ok: false })): T | (SafeRead & { ok: false }) {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, follow ? SAFE_READ_FLAGS & ~fs.constants.O_NOFOLLOW : SAFE_READ_FLAGS);
+  } catch (err) {
+    return refusalOf(file, err);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return { ok: false, refusal: 'not-regular', reason: `is ${fileTypeWords(st)}, not a regular file` };
+    return read(fd, st);
   } catch (err) {
     return refusalOf(file, err);
   } finally {
@@ -135,15 +146,7 @@ export type SafeTail =
  * @returns the bytes (`bytes.length <= maxBytes`) and their start offset, or the refusal with its reason
  */
 export function safeReadTail(file: string, maxBytes: number, follow = false): SafeTail {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, follow ? SAFE_READ_FLAGS & ~fs.constants.O_NOFOLLOW : SAFE_READ_FLAGS);
-  } catch (err) {
-    return refusalOf(file, err);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) return { ok: false, refusal: 'not-regular', reason: `is ${fileTypeWords(st)}, not a regular file` };
+  return withRegularFile<SafeTail & { ok: true }>(file, follow, (fd, st) => {
     const cap = Math.max(0, Math.floor(maxBytes));
     const start = Math.max(0, st.size - cap);
     const buf = Buffer.allocUnsafe(Math.min(cap, st.size));
@@ -154,11 +157,7 @@ export function safeReadTail(file: string, maxBytes: number, follow = false): Sa
       len += n;
     }
     return { ok: true, bytes: buf.subarray(0, len), stat: st, start };
-  } catch (err) {
-    return refusalOf(file, err);
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 /** {@link safeReadFile} decoded as UTF-8. */
