@@ -13,12 +13,10 @@ import { renderTable } from '../src/output/table.js';
 import { parseSnapshot } from '../src/sources/snapshot-file.js';
 import type { DatabaseRecord, Finding, Report } from '../src/types.js';
 import { cleanUpAfterEach } from './harness/cleanup.js';
-import { NO_S6, cliJson } from './harness/cli.js';
 import { startProcess, until } from './harness/processes.js';
 import { home, proc, snapshot } from './harness/records.js';
 import { makeScratch } from './harness/scratch.js';
-import { databaseRecord, listing, py } from './harness/sqlite.js';
-
+import { databaseRecord, dbOf, py, scanLeavingFolder as scan } from './harness/sqlite.js';
 
 /** A WAL database as Hermes makes one (journal_mode=WAL, wal_autocheckpoint=100), with a few rows. */
 const MAKE_WAL = `
@@ -30,16 +28,6 @@ for i in range(50): c.execute('INSERT INTO tasks (body) VALUES (?)', ('task %d' 
 c.commit(); c.close()
 `;
 
-
-/** Scans with `--home root` and checks that the scan created or removed no file under the root. */
-async function scan(root: string): Promise<{ report: Report; code: number }> {
-  const before = listing(root);
-  const { report, code } = await cliJson(['orphans', '--json', ...NO_S6, '--home', root]);
-  expect(listing(root)).toEqual(before);
-  return { report, code };
-}
-
-const dbOf = (r: Report, file: string) => r.databases?.find((d) => d.path === file);
 const codesOf = (r: Report, file: string) => r.findings.filter((f) => f.subject?.db === file).map((f) => f.code);
 
 describe('database health: real databases, real scan', () => {

@@ -13,14 +13,12 @@ import { safeReadTail } from '../src/sources/safe-read.js';
 import { renderTable } from '../src/output/table.js';
 import { classify } from '../src/core/classify.js';
 import { parseSnapshot } from '../src/sources/snapshot-file.js';
-import type { CorruptionLogRecord, DatabaseRecord, Report } from '../src/types.js';
+import type { CorruptionLogRecord, DatabaseRecord } from '../src/types.js';
 import { home, snapshot } from './harness/records.js';
 import { cleanUpAfterEach } from './harness/cleanup.js';
-import { NO_S6, cliJson } from './harness/cli.js';
 import { startProcess, until } from './harness/processes.js';
 import { makeScratch } from './harness/scratch.js';
-import { databaseRecord, listing, py } from './harness/sqlite.js';
-
+import { databaseRecord, dbOf, py, scanLeavingFolder as scan } from './harness/sqlite.js';
 
 /** A WAL database as Hermes makes one, with enough rows for several B-tree pages; closed (no sidecars left). */
 const MAKE_WAL = `
@@ -54,17 +52,6 @@ while time.monotonic() < end:
     time.sleep(0.002)
 print(json.dumps({'writes': writes, 'busy': busy}), flush=True)
 `;
-
-/** Every entry under `dir` with its inode, sorted: what the check must leave as it was (names and identities). */
-
-async function scan(root: string, ...extra: string[]): Promise<{ report: Report; code: number }> {
-  const before = listing(root);
-  const { report, code } = await cliJson(['orphans', '--json', ...NO_S6, '--home', root, ...extra]);
-  expect(listing(root)).toEqual(before);
-  return { report, code };
-}
-
-const dbOf = (r: Report, file: string) => r.databases?.find((d) => d.path === file);
 
 /** Overwrites every page but the first (the schema) with garbage, while no process holds the file. */
 function corruptPages(db: string): void {

@@ -3,7 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DatabaseRecord } from '../../src/types.js';
+import { expect } from 'vitest';
+import type { DatabaseRecord, Report } from '../../src/types.js';
+import { NO_S6, cliJson } from './cli.js';
 
 /** Runs a python3 script to completion (the sqlite3 module); returns its stdout, throws with its stderr when it fails (60 s cap). */
 export function py(script: string, ...args: string[]): string {
@@ -41,3 +43,17 @@ export function databaseRecord(over: Partial<DatabaseRecord> & { path: string })
     ...over,
   };
 }
+
+/**
+ * `orphans --json --home root ARGS` in-process, asserting that the scan created or removed no entry
+ * under `root` (the no-files-beside-databases rule); returns the schema-checked report and exit code.
+ */
+export async function scanLeavingFolder(root: string, ...extra: string[]): Promise<{ report: Report; code: number }> {
+  const before = listing(root);
+  const { report, code } = await cliJson(['orphans', '--json', ...NO_S6, '--home', root, ...extra]);
+  expect(listing(root)).toEqual(before);
+  return { report, code };
+}
+
+/** The database section of `file` in a report, or undefined. */
+export const dbOf = (r: Report, file: string) => r.databases?.find((d) => d.path === file);
