@@ -161,7 +161,60 @@ export interface IdentityFile {
   activeAgents?: number | null;
   /** gateway_state.json only: `updated_at` (ISO-8601, `+00:00`). */
   updatedAt?: string | null;
+  /**
+   * gateway_state.json only: `platforms`, one entry per messaging platform, sorted by name (gateway/status.py
+   * `write_runtime_status` at 306e2d2: `platforms{name:{state, error_code, error_message, updated_at}}`).
+   * Absent when the file has none.
+   */
+  platforms?: PlatformRecord[];
   /** What was wrong, when status is corrupt or unreadable. */
+  error?: string;
+}
+
+/**
+ * One messaging platform of a gateway as gateway_state.json records it. `state` as Hermes writes it
+ * (gateway/run.py at 306e2d2: `connecting`, `connected`, `retrying`, `fatal`, `paused`, …); every string
+ * is host input (escape it before printing).
+ */
+export interface PlatformRecord {
+  /** Platform key (`telegram`, `discord`, …). */
+  name: string;
+  state: string | null;
+  /** `error_code`, when the platform failed. */
+  errorCode: string | null;
+  /** `error_message`, masked (core/mask.ts maskText) and cut to 300 characters. */
+  errorMessage: string | null;
+  updatedAt: string | null;
+}
+
+/**
+ * `.gateway-planned-stop.json` of a home (gateway/status.py at v0.15.1 and 306e2d2:
+ * `{"target_pid", "target_start_time", "stopper_pid", "written_at"}`, TTL 60 s): an operator's stop
+ * (`hermes gateway stop`, the s6 lifecycle's stop) was requested for that process.
+ */
+export interface PlannedStopRecord {
+  status: IdentityFileStatus;
+  targetPid: number | null;
+  /** Clock ticks since boot on Linux, like {@link IdentityFile.startTime}. */
+  targetStartTime: number | null;
+  /** ISO-8601, as written. */
+  writtenAt: string | null;
+  error?: string;
+}
+
+/**
+ * A port a home's gateway is configured to listen on, found the way Hermes finds it, and who listens on it.
+ * `variable` names the setting (`API_SERVER_PORT`, `WEBHOOK_PORT`, `GATEWAY_PORT`); `source` says where
+ * the value came from (`<home>/.env`, `config.yaml platforms.api_server.port`, the process environment
+ * of PID N, …).
+ */
+export interface HomePortRecord {
+  home: string;
+  variable: string;
+  port: number;
+  source: string;
+  /** Who listens on it (TCP LISTEN); empty when nobody does; null when it could not be told (`error`). */
+  listeners: { pid: number; name: string }[] | null;
   error?: string;
 }
 
@@ -192,6 +245,12 @@ export interface HomeRecord {
    * Absent in older snapshots.
    */
   lockFile?: IdentityFile;
+  /** `.gateway-planned-stop.json`; absent in older snapshots, `missing` when the file is not there. */
+  plannedStop?: PlannedStopRecord;
+  /** Whether `.clean_shutdown` exists (gateway/run.py at v0.15.1 and 306e2d2: touched after a drained shutdown, removed at the next start). Absent in older snapshots. */
+  cleanShutdown?: boolean;
+  /** Whether `SOUL.md` exists (hermes_cli/container_boot.py at 306e2d2 registers an s6 slot only for a profile that has one). Absent in older snapshots. */
+  hasSoul?: boolean;
 }
 
 /** Status of a supervisor kind as a whole. */
@@ -224,6 +283,12 @@ export interface SystemdUnit {
   uid?: number;
   /** Owner's user name (passwd) for `scope: 'user'`, for `systemctl --user --machine=NAME@`. */
   userName?: string;
+  /** `UnitFileState` (`enabled`, `disabled`, `static`, `masked`, `linked`, …); absent in older snapshots. */
+  unitFileState?: string | null;
+  /** `Restart=` (`no`, `always`, `on-failure`, `on-abnormal`, …; systemd.service(5)); absent in older snapshots. */
+  restart?: string | null;
+  /** `SuccessExitStatus=` as systemctl shows it (exit statuses and signals besides 0 that count as success); absent in older snapshots. */
+  successExitStatus?: string | null;
   /**
    * Paths the unit needs that do not exist when the scan ran: WorkingDirectory (unless prefixed `-`) and
    * the ExecStart executable. Checked by the source (I/O); a unit whose paths vanished crash-loops
@@ -248,6 +313,12 @@ export interface S6Slot {
   hermesHome: string | null;
   /** Profile from `-p NAME` in the run script or the slot name. */
   profile: string | null;
+  /** Whether s6 starts it when the scan directory is scanned (no `down` file in the slot; s6-svstat `normallyup`). Absent in older snapshots. */
+  normallyUp?: boolean | null;
+  /** Exit code of the last run (s6-svstat `exitcode`, -1 when it was killed by a signal or never ran). Absent in older snapshots. */
+  exitCode?: number | null;
+  /** Seconds since the slot last went up or down (s6-svstat `updownfor`). Absent in older snapshots. */
+  upDownForS?: number | null;
   /** When s6-svstat failed for this slot. */
   error?: string;
 }
@@ -279,6 +350,10 @@ export interface LaunchdJob {
   arguments?: string[];
   /** The plist (`path =` of `launchctl print`), when known. */
   plist?: string | null;
+  /** `LastExitStatus` (`launchctl list LABEL`: the raw wait status, 19968 = exit 78) or `last exit code` of `print`; absent when unknown. */
+  lastExitStatus?: number | null;
+  /** Whether the plist asks launchd to keep it alive (`KeepAlive` true or a dictionary); null when unknown. */
+  keepAlive?: boolean | null;
 }
 
 /** A Windows Scheduled Task `Hermes_Gateway*` (schtasks /query /fo csv /v). */
@@ -357,6 +432,8 @@ export interface HostSnapshot {
   databases?: DatabaseRecord[];
   /** Corruption messages in the tail of the homes' logs (sources/db-logs.ts); absent when there is none. */
   corruptionLogs?: CorruptionLogRecord[];
+  /** The ports every home in sight is configured to serve, and their listeners (sources/ports.ts). Absent in older snapshots. */
+  homePorts?: HomePortRecord[];
 }
 
 /**
@@ -650,6 +727,14 @@ export type FindingCode =
   | 'IDENTITY_FILE_CONTRADICTS_LOCK'
   // One systemd unit (subject.unit).
   | 'UNIT_CRASH_LOOP'
+  // One HERMES_HOME's gateway as the per-home view sees it (subject.home; subject.unit / subject.pid where one applies).
+  | 'GATEWAY_DOWN'
+  | 'AUTOSTART_LOST'
+  | 'PROFILE_RESPAWNS'
+  | 'UNIT_WILL_FAIL'
+  | 'PORT_HELD'
+  | 'PLATFORM_DOWN'
+  | 'SUPERVISOR_CONFLICT'
   // What the scan could not see or decide.
   | 'SUPERVISOR_UNKNOWN'
   | 'NOT_VISIBLE'
@@ -762,6 +847,79 @@ export interface Report {
   confirmation?: { delayMs: number; firstTakenAt: string; firstExitCode: ExitCodeValue; resolved: number };
   /** Health of every database file in sight (core/db-health.ts), sorted by path. Additive in v1; absent when the snapshot has no database records. */
   databases?: DatabaseHealth[];
+  /** Every HERMES_HOME in sight, one entry each, sorted by path (core/homes/): the per-home view of `status`. Additive in v1. */
+  homes?: HomeStatus[];
+}
+
+/**
+ * The one-line state of a home:
+ * - `up`: a gateway runs for it and nothing wants otherwise (also: served through its host gateway);
+ * - `down`: no gateway, and nothing wants one (no supervisor wants it up, the intent says stopped by an operator);
+ * - `dark`: something wants a gateway here (a supervisor, the persisted intent) and none runs: messaging is dark;
+ * - `deleted`: the profile folder is gone or tombstoned;
+ * - `starting`: a gateway (or its supervisor) is starting, within the start-up window;
+ * - `unknown`: what runs or what is wanted could not be told (a supervisor unknown, a home unreadable).
+ */
+export type HomeState = 'up' | 'down' | 'dark' | 'deleted' | 'starting' | 'unknown';
+
+/** One supervisor that claims a home, as the per-home view shows it. */
+export interface HomeSupervisorState {
+  kind: SupervisorRef['kind'];
+  /** Unit name, slot name, launchd label, task name, or the app's PID as text. */
+  unit: string;
+  /** The supervisor's own word for its state (`active (running)`, `failed`, `up`, `down (exitcode 1)`, `Ready`, …). */
+  state: string;
+  /** Whether it wants a gateway up (s6 wanted up, unit enabled or restarting, KeepAlive, task enabled); null when unknown. */
+  wantsUp: boolean | null;
+  /** Whether it starts the gateway at boot / container start (unit enabled, no s6 `down` file, RunAtLoad, task trigger); null when unknown. */
+  enabled: boolean | null;
+  /** Restart policy (`Restart=` of a unit, `KeepAlive`, s6 always restarts); null when unknown. */
+  restart: string | null;
+  /** MainPID, slot PID or job PID; null when none runs or the kind has none. */
+  pid: number | null;
+}
+
+/** The per-home view of one HERMES_HOME: should a gateway run, does one, who owns it, what comes next. */
+export interface HomeStatus {
+  /** Absolute path of the HERMES_HOME. */
+  home: string;
+  root: string;
+  profile: string;
+  state: HomeState;
+  /** The state in one sentence (why it is that state). */
+  why: string;
+  exists: boolean;
+  tombstoned: boolean;
+  /** Every supervisor that claims this home. */
+  supervisors: HomeSupervisorState[];
+  /** The persisted intent: gateway_state.json's `desired_state`, `gateway_state`, `exit_reason`; the planned-stop marker; `.clean_shutdown`. */
+  intent: {
+    desiredState: string | null;
+    gatewayState: string | null;
+    exitReason: string | null;
+    plannedStop: boolean;
+    cleanShutdown: boolean;
+  };
+  /** The home's live gateway (the flock owner, else the one gateway process of the home), or null when none runs. */
+  gateway: {
+    pid: number;
+    verdict: Verdict;
+    /** PID holding gateway.lock's flock, null when nobody does or it is unknown. */
+    lockOwner: number | null;
+    startTime: string | null;
+    /** Age at the scan's takenAt, ms; null when the start time is unknown. */
+    ageMs: number | null;
+  } | null;
+  /** PIDs of every gateway process of the home (more than one: a duplicate or a stray). */
+  gatewayPids: number[];
+  /** From gateway_state.json; `connected` per platform when the gateway runs. */
+  platforms: PlatformRecord[];
+  /** PID holding `<root>/kanban/.dispatcher.lock`, null when nobody does or unknown. */
+  dispatcherLockHolder: number | null;
+  /** The home's configured ports and whether someone other than its gateway holds them. */
+  ports: { variable: string; port: number; listeners: number[] | null; heldByGateway: boolean | null }[];
+  /** Codes of the findings about this home. */
+  findings: FindingCode[];
 }
 
 /** The health section of one database in the report: the file-level facts and the codes of its findings. */
