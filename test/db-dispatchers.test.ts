@@ -143,3 +143,21 @@ describe('MULTIPLE_DISPATCHERS', () => {
     expect(md(classify(twoGateways({ databases: [old] })))).toEqual([]);
   });
 });
+
+describe('snapshot files', () => {
+  it('validate dispatchConfig: a well-formed setting loads, a mistyped one names its JSON path', async () => {
+    const { parseSnapshot, SnapshotError } = await import('../src/sources/snapshot-file.js');
+    const good = snapshot({ databases: [db([yes(ROOT), { home: ARGUS, dispatches: 'no', explicit: true, why: 'config.yaml: false' }])] });
+    expect(parseSnapshot(JSON.stringify(good)).databases![0]!.dispatchConfig).toHaveLength(2);
+    const bad = JSON.parse(JSON.stringify(good)) as HostSnapshot;
+    (bad.databases![0]!.dispatchConfig![1] as { dispatches: string }).dispatches = 'maybe';
+    let err: unknown;
+    try {
+      parseSnapshot(JSON.stringify(bad), 'bad.json');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SnapshotError);
+    expect((err as InstanceType<typeof SnapshotError>).problems.join('\n')).toMatch(/databases\[0\]\.dispatchConfig\[1\]\.dispatches: expected one of yes, no, unknown/);
+  });
+});

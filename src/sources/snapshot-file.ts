@@ -208,6 +208,7 @@ const snapshotShape = shape({
             ms: num,
           }),
         ),
+        dispatchConfig: optional(arrayOf(shape({ home: str, dispatches: oneOf('yes', 'no', 'unknown'), explicit: bool, why: str }))),
       }),
     ),
   ),
