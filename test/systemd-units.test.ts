@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { classify } from '../src/core/classify.js';
 import { crashLoopReason } from '../src/core/supervision.js';
 import { recordedRunner } from '../src/sources/runner.js';
-import { cgroupUnit, missingUnitPaths, observeSystemd, parseSystemctlShow } from '../src/sources/supervisors/systemd.js';
+import { cgroupUnit, missingUnitPaths, observeSystemd, parseSystemctlShow, SYSTEMD_PROPS } from '../src/sources/supervisors/systemd.js';
 import { parseCgroup } from '../src/sources/linux/procfs.js';
 import { renderTable } from '../src/output/table.js';
 import type { CgroupLine, HostSnapshot, ProcessRecord, SupervisorObservation } from '../src/types.js';
@@ -26,7 +26,7 @@ const LIST = ['list-units', '--all', '--plain', '--no-legend', '--no-pager', '--
 const FILES = ['list-unit-files', '--plain', '--no-legend', '--no-pager', '--type=service', 'hermes*'];
 const USER = ['--user', '--machine=michel@'];
 const showKey = (m: string[], units: string[]) =>
-  ['systemctl', ...m, 'show', '--no-pager', ...['Id', 'LoadState', 'MainPID', 'ControlGroup', 'ActiveState', 'SubState', 'NRestarts', 'ExecStart', 'WorkingDirectory', 'Environment', 'FragmentPath', 'Result', 'ExecMainStatus'].map((p) => `--property=${p}`), ...units].join(' ');
+  ['systemctl', ...m, 'show', '--no-pager', ...SYSTEMD_PROPS.map((p) => `--property=${p}`), ...units].join(' ');
 
 function recorded() {
   return recordedRunner({

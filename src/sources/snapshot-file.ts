@@ -145,6 +145,9 @@ const systemdUnit = shape({
   workingDirectory: nullable(str),
   hermesHome: nullable(str),
   fragmentPath: nullable(str),
+  unitFileState: optional(nullable(str)),
+  restart: optional(nullable(str)),
+  successExitStatus: optional(nullable(str)),
 });
 const s6Slot = shape({
   name: str,
@@ -154,6 +157,9 @@ const s6Slot = shape({
   wantedUp: nullable(bool),
   hermesHome: nullable(str),
   profile: nullable(str),
+  normallyUp: optional(nullable(bool)),
+  exitCode: optional(nullable(int)),
+  upDownForS: optional(nullable(int)),
   error: optional(str),
 });
 const supervisor = shape({

@@ -2,7 +2,10 @@
  * s6 source: the service slots of an s6 scan directory (the official Hermes image uses /run/service
  * with slots `gateway-default` and `gateway-<profile>`: S6_DYNAMIC_SCANDIR and S6_SERVICE_PREFIX in
  * hermes_cli/service_manager.py, v0.15.1 and 306e2d2). Status from
- * `s6-svstat -o up,wantedup,pid SLOT` (s6-svstat(8): space-separated fields, pid -1 when down).
+ * `s6-svstat -o up,wantedup,pid,normallyup,exitcode,updownfor SLOT` (s6-svstat(8): space-separated
+ * fields, pid -1 when down). `normallyup` is false when the slot has a `down` file, which Hermes's
+ * reconciler writes for a profile whose persisted state was not running (hermes_cli/container_boot.py at
+ * 306e2d2), so it tells whether the next container boot starts the gateway.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,14 +17,39 @@ import { safeReadText } from '../safe-read.js';
 export { DEFAULT_S6_SCANDIR } from '../../core/remedy.js';
 import { DEFAULT_S6_SCANDIR } from '../../core/remedy.js';
 
-/** Parses `s6-svstat -o up,wantedup,pid` output (`true true 1234` / `false false -1`). */
-export function parseSvstatFields(text: string): { up: boolean; wantedUp: boolean; pid: number } | null {
+/** The fields asked of `s6-svstat -o` (s6-svstat(8), s6 2.11: Debian bookworm and s6-overlay 3). */
+export const SVSTAT_FIELDS = 'up,wantedup,pid,normallyup,exitcode,updownfor';
+/** The three fields every s6 since 2.x prints; asked again when an older s6-svstat refuses {@link SVSTAT_FIELDS}. */
+export const SVSTAT_FIELDS_MIN = 'up,wantedup,pid';
+
+/** What `s6-svstat -o` says of one slot. */
+export interface SvstatFields {
+  up: boolean;
+  wantedUp: boolean;
+  /** Supervised PID, 0 when down (s6 prints -1). */
+  pid: number;
+  /** No `down` file in the slot: s6-svscan starts it when it scans; absent with the three-field form. */
+  normallyUp?: boolean;
+  /** Exit code of the last run; -1 when it died of a signal or never ran; absent with the three-field form. */
+  exitCode?: number;
+  /** Seconds since it last went up or down; absent with the three-field form. */
+  upDownForS?: number;
+}
+
+/**
+ * Parses `s6-svstat -o up,wantedup,pid[,normallyup,exitcode,updownfor]` output: space-separated values in
+ * the order asked (`true true 1234 true -1 52` / `false true -1 true 1 0`). Null when it is not that shape.
+ */
+export function parseSvstatFields(text: string): SvstatFields | null {
   const f = text.trim().split(/\s+/);
-  if (f.length < 3 || !/^(true|false)$/.test(f[0]!) || !/^(true|false)$/.test(f[1]!) || !/^-?\d+$/.test(f[2]!)) {
-    return null;
-  }
+  const isBool = (v: string | undefined) => v !== undefined && /^(true|false)$/.test(v);
+  const isInt = (v: string | undefined) => v !== undefined && /^-?\d+$/.test(v);
+  if (f.length < 3 || !isBool(f[0]) || !isBool(f[1]) || !isInt(f[2])) return null;
   const pid = Number(f[2]);
-  return { up: f[0] === 'true', wantedUp: f[1] === 'true', pid: pid > 0 ? pid : 0 };
+  const out: SvstatFields = { up: f[0] === 'true', wantedUp: f[1] === 'true', pid: pid > 0 ? pid : 0 };
+  if (f.length === 3) return out;
+  if (f.length !== 6 || !isBool(f[3]) || !isInt(f[4]) || !isInt(f[5])) return null;
+  return { ...out, normallyUp: f[3] === 'true', exitCode: Number(f[4]), upDownForS: Number(f[5]) };
 }
 
 /** Parses the default `s6-svstat SLOT` line: `up (pid 1234) 5 seconds` / `down (exitcode 0) …`. */
@@ -76,7 +104,13 @@ export async function observeS6(opts: S6Options): Promise<SupervisorObservation>
   }
   const slots: S6Slot[] = [];
   let failures = 0;
-  const svstat = (bin: string, dir: string) => opts.runner(bin, ['-o', 'up,wantedup,pid', dir], { timeoutMs: opts.timeoutMs });
+  const svstat = async (bin: string, dir: string) => {
+    const full = await opts.runner(bin, ['-o', SVSTAT_FIELDS, dir], { timeoutMs: opts.timeoutMs });
+    // An older s6-svstat refuses a field it does not know (usage message, exit 100): ask the three every s6 has,
+    // so a slot never turns unknown for a field that only enriches it.
+    if (full.error || full.code !== 100) return full;
+    return opts.runner(bin, ['-o', SVSTAT_FIELDS_MIN, dir], { timeoutMs: opts.timeoutMs });
+  };
   // Every slot is asked at once (one round trip instead of one per slot), with s6-svstat
   // from PATH or else s6-overlay's /command/s6-svstat, chosen without starting a process.
   const bin = opts.svstat ?? findOnPath('s6-svstat') ?? (fs.existsSync('/command/s6-svstat') ? '/command/s6-svstat' : 's6-svstat');
@@ -94,7 +128,14 @@ export async function observeS6(opts: S6Options): Promise<SupervisorObservation>
       profile,
     };
     const parsed = r.error || r.code !== 0 ? null : parseSvstatFields(r.stdout);
-    if (parsed) Object.assign(slot, parsed);
+    if (parsed) {
+      slot.up = parsed.up;
+      slot.wantedUp = parsed.wantedUp;
+      slot.pid = parsed.pid;
+      if (parsed.normallyUp !== undefined) slot.normallyUp = parsed.normallyUp;
+      if (parsed.exitCode !== undefined) slot.exitCode = parsed.exitCode;
+      if (parsed.upDownForS !== undefined) slot.upDownForS = parsed.upDownForS;
+    }
     else {
       failures++;
       slot.error = r.error ?? (r.stderr.trim() || `unparseable s6-svstat output: ${r.stdout.trim().slice(0, 80)}`);

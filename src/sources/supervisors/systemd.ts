@@ -1,6 +1,8 @@
 /**
  * systemd source: the units that hold Hermes processes or are named `hermes*`, with MainPID,
- * ControlGroup, ActiveState, NRestarts, ExecStart and the HERMES_HOME of Environment=.
+ * ControlGroup, ActiveState, NRestarts, ExecStart, the HERMES_HOME of Environment=, and what decides
+ * whether the unit comes back: UnitFileState (enabled at boot), Restart= and SuccessExitStatus=
+ * (systemd.service(5)).
  * Formats: `systemctl show` prints `Key=Value` lines, one block per unit separated by a blank line
  * (systemctl(1)); ExecStart is `{ path=… ; argv[]=… ; … }` (org.freedesktop.systemd1(5)).
  */
@@ -24,6 +26,9 @@ export const SYSTEMD_PROPS = [
   'FragmentPath',
   'Result',
   'ExecMainStatus',
+  'UnitFileState',
+  'Restart',
+  'SuccessExitStatus',
 ] as const;
 
 /** Extracts HERMES_HOME from a systemd Environment= value (space-separated, optionally quoted). */
@@ -81,6 +86,10 @@ export function parseSystemctlShow(text: string, scope: 'system' | 'user', uid?:
       fragmentPath: props.FragmentPath || null,
       ...(props.Result ? { result: props.Result } : {}),
       ...(props.ExecMainStatus !== undefined ? { execMainStatus: /^\d+$/.test(props.ExecMainStatus) ? Number(props.ExecMainStatus) : null } : {}),
+      // Absent from older recordings: left out, so "not asked" never reads as "disabled" or "Restart=no".
+      ...('UnitFileState' in props ? { unitFileState: props.UnitFileState || null } : {}),
+      ...('Restart' in props ? { restart: props.Restart || null } : {}),
+      ...('SuccessExitStatus' in props ? { successExitStatus: props.SuccessExitStatus || null } : {}),
       ...(uid !== undefined ? { uid } : {}),
     });
   }
