@@ -15,6 +15,9 @@ export const FILES = {
   dispatcherLock: '.dispatcher.lock',
   kanbanDb: 'kanban.db',
   launchdUnsupported: '.gateway-launchd-unsupported',
+  plannedStop: '.gateway-planned-stop.json',
+  cleanShutdown: '.clean_shutdown',
+  soul: 'SOUL.md',
 } as const;
 
 /** Profile id format of Hermes: `^[a-z0-9][a-z0-9_-]{0,63}$`. */

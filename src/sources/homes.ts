@@ -11,7 +11,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HomeRecord, IdentityFile } from '../types.js';
+import type { HomeRecord, IdentityFile, PlannedStopRecord, PlatformRecord } from '../types.js';
+import { maskText } from '../core/mask.js';
 import { FILES, PROFILE_RE, cleanPath, profileOfHome, rootOfHome, tombstonePath } from '../core/paths.js';
 import { safeReadText } from './safe-read.js';
 
@@ -28,6 +29,59 @@ function str(v: unknown): string | null {
 
 function bool(v: unknown): boolean | null {
   return typeof v === 'boolean' ? v : null;
+}
+
+/** Most platforms kept from one gateway_state.json; Hermes has a few dozen adapters, a file with more is not trusted further. */
+const MAX_PLATFORMS = 64;
+/** Longest platform error message kept, characters. */
+const MAX_PLATFORM_ERROR = 300;
+
+/**
+ * The `platforms` object of gateway_state.json (gateway/status.py `write_runtime_status` at v0.15.1 and
+ * 306e2d2: `platforms{name:{state, error_code, error_message, updated_at, …}}`) as records sorted by
+ * name; null when the field is absent or not an object. The error message is host input that may quote a
+ * token: masked, cut to {@link MAX_PLATFORM_ERROR} characters.
+ */
+export function platformsOf(v: unknown): PlatformRecord[] | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const out: PlatformRecord[] = [];
+  for (const [name, raw] of Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (out.length >= MAX_PLATFORMS) break;
+    const p = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+    const msg = str(p.error_message);
+    out.push({
+      name,
+      state: str(p.state),
+      errorCode: str(p.error_code) ?? (typeof p.error_code === 'number' ? String(p.error_code) : null),
+      errorMessage: msg === null ? null : maskText(msg).slice(0, MAX_PLATFORM_ERROR),
+      updatedAt: str(p.updated_at),
+    });
+  }
+  return out;
+}
+
+/**
+ * Reads `.gateway-planned-stop.json` (gateway/status.py `write_planned_stop_marker` at v0.15.1 and
+ * 306e2d2: `{"target_pid", "target_start_time", "stopper_pid", "written_at"}`, TTL 60 s; the stopped
+ * gateway consumes it as it exits, so it is seldom there after the stop). Never throws.
+ */
+export function readPlannedStop(file: string): PlannedStopRecord {
+  const none = { targetPid: null, targetStartTime: null, writtenAt: null };
+  const r = safeReadText(file, 64 * 1024);
+  if (!r.ok) {
+    if (r.refusal === 'missing') return { status: 'missing', ...none };
+    return { status: r.refusal === 'too-large' ? 'corrupt' : 'unreadable', ...none, error: r.reason };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(r.text);
+  } catch (err) {
+    return { status: 'corrupt', ...none, error: `not JSON (${(err as Error).message})` };
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { status: 'corrupt', ...none, error: 'JSON is not an object' };
+  const o = data as Record<string, unknown>;
+  const pid = num(o.target_pid);
+  return { status: 'ok', targetPid: pid && pid > 0 ? pid : null, targetStartTime: num(o.target_start_time), writtenAt: str(o.written_at) };
 }
 
 /** Identity files: `pid` (gateway.pid), `state` (gateway_state.json), `lock` (the record inside gateway.lock). */
@@ -78,6 +132,8 @@ export function parseIdentityFile(file: string, text: string, kind: IdentityFile
     out.restartRequested = bool(o.restart_requested);
     out.activeAgents = num(o.active_agents);
     out.updatedAt = str(o.updated_at);
+    const platforms = platformsOf(o.platforms);
+    if (platforms) out.platforms = platforms;
   }
   if (o.pid !== undefined && out.pid === null) return { ...out, status: 'corrupt', error: `invalid pid ${JSON.stringify(o.pid)}` };
   if (kind !== 'state' && out.pid === null) return { ...out, status: 'corrupt', error: 'no pid field' };
@@ -132,19 +188,46 @@ export function readHome(home: string): HomeRecord {
     pidFile: readIdentityFile(path.join(h, FILES.gatewayPid), 'pid'),
     stateFile: readIdentityFile(path.join(h, FILES.gatewayState), 'state'),
     lockFile: readIdentityFile(path.join(h, FILES.gatewayLock), 'lock'),
+    plannedStop: readPlannedStop(path.join(h, FILES.plannedStop)),
+    // Touched by a gateway whose shutdown drained, removed by the next start (gateway/run.py at v0.15.1 and 306e2d2).
+    cleanShutdown: exists(path.join(h, FILES.cleanShutdown)),
+    // The s6 reconciler registers a profile's slot only when SOUL.md exists (hermes_cli/container_boot.py at 306e2d2).
+    hasSoul: exists(path.join(h, FILES.soul)),
   };
 }
 
-/** Profile homes that exist under `<root>/profiles/` (names matching Hermes's profile id format). */
-export function listProfileHomes(root: string): string[] {
+/** Most entries read from one `profiles/` or `profiles/.deleted/` folder: a host-made folder is not read without bound. */
+export const MAX_PROFILE_ENTRIES = 1000;
+
+function profileNames(dir: string, filesToo = false): string[] {
+  let d: fs.Dir;
   try {
-    return fs
-      .readdirSync(path.join(root, 'profiles'), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && PROFILE_RE.test(d.name))
-      .map((d) => path.join(root, 'profiles', d.name));
+    d = fs.opendirSync(dir);
   } catch {
     return [];
   }
+  const names: string[] = [];
+  try {
+    for (let n = 0, e = d.readSync(); e && n < MAX_PROFILE_ENTRIES; e = d.readSync(), n++) {
+      if ((e.isDirectory() || (filesToo && e.isFile())) && PROFILE_RE.test(e.name)) names.push(e.name);
+    }
+  } catch {
+    // A folder that fails mid-listing gives what it gave.
+  } finally {
+    d.closeSync();
+  }
+  return names.sort();
+}
+
+/**
+ * Profile homes under `<root>/profiles/` (names matching Hermes's profile id format), and the homes of
+ * deleted profiles whose tombstone `<root>/profiles/.deleted/<name>` exists, also when their folder is
+ * gone (the per-home view shows them `deleted`). At most {@link MAX_PROFILE_ENTRIES} entries of each folder.
+ */
+export function listProfileHomes(root: string): string[] {
+  const profiles = path.join(root, 'profiles');
+  const names = new Set([...profileNames(profiles), ...profileNames(path.join(profiles, '.deleted'), true)]);
+  return [...names].sort().map((n) => path.join(profiles, n));
 }
 
 /**

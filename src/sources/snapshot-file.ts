@@ -119,6 +119,7 @@ const identityFile = shape({
   restartRequested: optional(nullable(bool)),
   activeAgents: optional(nullable(num)),
   updatedAt: optional(nullable(str)),
+  platforms: optional(arrayOf(shape({ name: str, state: nullable(str), errorCode: nullable(str), errorMessage: nullable(str), updatedAt: nullable(str) }))),
   error: optional(str),
 });
 const homeRecord = shape({
@@ -132,6 +133,17 @@ const homeRecord = shape({
   pidFile: identityFile,
   stateFile: identityFile,
   lockFile: optional(identityFile),
+  plannedStop: optional(
+    shape({
+      status: oneOf('ok', 'missing', 'legacy', 'corrupt', 'unreadable'),
+      targetPid: nullable(int),
+      targetStartTime: nullable(num),
+      writtenAt: nullable(str),
+      error: optional(str),
+    }),
+  ),
+  cleanShutdown: optional(bool),
+  hasSoul: optional(bool),
 });
 const systemdUnit = shape({
   unit: str,
@@ -219,6 +231,18 @@ const snapshotShape = shape({
     ),
   ),
   corruptionLogs: optional(arrayOf(shape({ home: str, file: str, count: int, newest: nullable(str), example: str, bytesRead: int, windowMs: int }))),
+  homePorts: optional(
+    arrayOf(
+      shape({
+        home: str,
+        variable: str,
+        port: int,
+        source: str,
+        listeners: nullable(arrayOf(shape({ pid: int, name: str }))),
+        error: optional(str),
+      }),
+    ),
+  ),
 });
 
 /**
