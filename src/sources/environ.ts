@@ -47,6 +47,9 @@ export const ENV_ALLOWLIST: ReadonlySet<string> = new Set([
   'GATEWAY_PORT',
   'API_SERVER_ENABLED',
   'API_SERVER_PORT',
+  // The webhook platform's switch and port (gateway/config.py at 306e2d2); not secrets, unlike WEBHOOK_SECRET
+  'WEBHOOK_ENABLED',
+  'WEBHOOK_PORT',
 ]);
 
 /**

@@ -8,6 +8,7 @@
 import type { Handle, HomeRecord, HostSnapshot, LockRecord, ProcessRecord, ScanNote, SupervisorObservation, Visibility } from '../types.js';
 import type { HostFiles } from './hostfiles.js';
 import type { PortLookup } from './processlist.js';
+import type { ListenerLookup } from './ports.js';
 
 export type { HostFiles } from './hostfiles.js';
 export type { PortLookup } from './processlist.js';
@@ -121,6 +122,8 @@ export interface HostFacets {
   supervisors: Supervisors;
   /** Who listens on a port named in a gateway's environment (macOS: the web UI's gateways). */
   ports?: PortLookup;
+  /** Who listens on the ports the homes are configured to serve (Linux: /proc/net/tcp and fd tables; elsewhere {@link ports}). */
+  listeners?: ListenerLookup;
   /** The platform's spelling of a path (cleanPath; Windows: lowercase with `/`). */
   normalise: (p: string) => string;
 }

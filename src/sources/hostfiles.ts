@@ -11,6 +11,7 @@ import { observeDatabases } from './databases.js';
 import { observeCorruptionLogs } from './db-logs.js';
 import type { SourceFs } from './hermes-source.js';
 import { listProfileHomes, readActiveProfile, readActiveProfileFile, readHome } from './homes.js';
+import { type ConfiguredPort, configuredPorts } from './ports.js';
 
 /** File access of a platform scan. */
 export interface HostFiles {
@@ -40,6 +41,8 @@ export interface HostFiles {
   databases?(kanbanRoots: Iterable<string>, homes: Iterable<string>, nowMs: number): DatabaseRecord[];
   /** Corruption messages in the tail of the homes' logs (sources/db-logs.ts `observeCorruptionLogs`); absent (a replayed host), none are looked for. */
   corruptionLogs?(homes: Iterable<string>, nowMs: number): CorruptionLogRecord[];
+  /** The ports a home's gateway is configured to serve (sources/ports.ts `configuredPorts`); absent (a replayed host), none are looked for. */
+  ports?(home: string, processEnv: Record<string, string> | undefined): ConfiguredPort[];
 }
 
 /** The host's own file system. */
@@ -51,6 +54,7 @@ export const realHostFiles: HostFiles = {
   readActiveProfileFile,
   databases: observeDatabases,
   corruptionLogs: observeCorruptionLogs,
+  ports: configuredPorts,
 };
 
 /**

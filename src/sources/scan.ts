@@ -36,6 +36,7 @@ import { dispatcherLockPath, rootOfHome } from '../core/paths.js';
 import type { FdTable, HostFacets } from './facets.js';
 import { checkIntegrityAll } from './db-integrity.js';
 import { observeHermesSources } from './hermes-source.js';
+import { listenersVia, observeHomePorts } from './ports.js';
 import { type CommandRunner, execRunner } from './runner.js';
 
 /**
@@ -223,6 +224,12 @@ export async function scanHostFacets(f: HostFacets, opts: CommonScanOptions = {}
     }
   }
 
+  // The ports each home's gateway is configured to serve, and who listens on them.
+  const lookup = f.listeners ?? (f.ports ? listenersVia(f.ports) : null);
+  const envOf = (home: string) => [...records.values()].find((r) => r.env.HERMES_HOME !== undefined && f.normalise(r.env.HERMES_HOME) === home && parseHermesArgv(r.argv)?.command === 'gateway')?.env;
+  const configured = files.ports ? homeRecords.filter((h) => h.exists).flatMap((h) => files.ports!(h.path, envOf(h.path)).map((c) => ({ home: h.path, ...c }))) : [];
+  const homePorts = lookup ? await observeHomePorts(configured, lookup, [...records.keys()]) : [];
+
   // 7. The snapshot. The scanner and its ancestors are never targets.
   const scannerPids = ancestorChain(selfPid, (pid) => table.ppidOf(pid));
   const processes = [...records.values()].sort((a, b) => a.pid - b.pid);
@@ -251,5 +258,6 @@ export async function scanHostFacets(f: HostFacets, opts: CommonScanOptions = {}
     ...(kanbanRootRecords ? { kanbanRoots: kanbanRootRecords } : {}),
     ...(databases.length ? { databases } : {}),
     ...(corruptionLogs.length ? { corruptionLogs } : {}),
+    ...(homePorts.length ? { homePorts } : {}),
   };
 }

@@ -3,12 +3,14 @@
  * /proc/locks, passwd(5), systemd and s6, and the host's own files.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { ProcessRecord, ScanNote } from '../../types.js';
 import { parseHermesArgv } from '../../core/argv.js';
 import { cleanPath } from '../../core/paths.js';
 import { systemdCgroupPaths } from '../../core/supervision.js';
 import type { HostFacets, Supervisors, UserAccounts } from '../facets.js';
 import { realSourceFs } from '../hermes-source.js';
+import { procListeners } from '../ports.js';
 import { type HostFiles, realHostFiles } from '../hostfiles.js';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, execRunner } from '../runner.js';
 import { observeS6 } from '../supervisors/s6.js';
@@ -78,7 +80,34 @@ function passwdUsers(file: string): UserAccounts {
   } catch {
     notes.push({ what: 'passwd', detail: 'cannot read /etc/passwd: default roots of processes without HOME are unknown' });
   }
-  return { homes, names, scannerUid: processUid(), defaultRoots: [], notes };
+  return { homes, names, scannerUid: processUid(), defaultRoots: defaultRootsOf(homes, processUid()), notes };
+}
+
+/** Most passwd users whose default root is looked for. */
+const MAX_ROOT_USERS = 5000;
+/** passwd home directories that are no home (system accounts). */
+const NO_HOME = new Set(['/', '/nonexistent', '/dev/null', '/proc', '/bin', '/sbin', '/usr/sbin']);
+
+/**
+ * The default Hermes roots (`<home>/.hermes`, hermes_constants.py `get_hermes_home` at 306e2d2) that exist,
+ * so the per-home view shows a root whose gateway is down: every passwd user's when the scanner is root
+ * (it may read them all), else the scanner's own. One stat per user; a home on a dead network mount can
+ * make that stat slow, which is why only passwd homes are looked at, never a search.
+ */
+function defaultRootsOf(homes: Record<string, string>, uid: number): string[] {
+  const uids = uid === 0 ? Object.keys(homes).slice(0, MAX_ROOT_USERS) : [String(uid)];
+  const out = new Set<string>();
+  for (const u of uids) {
+    const h = homes[u];
+    if (!h || !h.startsWith('/') || NO_HOME.has(cleanPath(h))) continue;
+    const root = path.posix.join(cleanPath(h), '.hermes');
+    try {
+      if (fs.statSync(root).isDirectory()) out.add(root);
+    } catch {
+      // Absent or not reachable: no root in sight for that user.
+    }
+  }
+  return [...out].sort();
 }
 
 /**
@@ -139,6 +168,7 @@ export function linuxFacets(opts: LinuxScanOptions = {}, duringRead?: (pid: numb
     files: opts.files ?? linuxHostFiles,
     users: () => passwdUsers(opts.passwdFile ?? '/etc/passwd'),
     supervisors: linuxSupervisors(opts),
+    listeners: procListeners(procRoot),
     normalise: cleanPath,
   };
 }
