@@ -185,3 +185,13 @@ describe('snapshot files', () => {
     expect(parsed.supervisors[0]!.launchdJobs![0]!.arguments).toEqual(['hermes', '--api-key', MASK, 'gateway', 'run']);
   });
 });
+
+describe('mask policy: Telegram Bot API URLs', () => {
+  it('masks a bot token glued to `bot` in the API URL, as platform errors quote it', () => {
+    const token = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
+    const out = maskText(`409 Conflict: https://api.telegram.org/bot${token}/getUpdates`);
+    expect(out).not.toContain(token);
+    expect(out).toContain('https://api.telegram.org/bot');
+    expect(maskText('robot 123456789:short')).toBe('robot 123456789:short');
+  });
+});

@@ -78,8 +78,8 @@ const SECRET_SHAPES: { re: RegExp; keep: (m: string) => string }[] = [
   { re: /\bhf_[A-Za-z0-9]{20,}/g, keep: () => 'hf_' },
   // AWS access key ids (long-term AKIA, temporary ASIA)
   { re: /\b(AKIA|ASIA)[0-9A-Z]{12,}/g, keep: (m) => m.slice(0, 4) },
-  // Telegram bot tokens: digits:35 chars
-  { re: /\b\d{6,}:[A-Za-z0-9_-]{30,}/g, keep: () => '' },
+  // Telegram bot tokens: digits:35 chars, also inside the Bot API's URLs (`https://api.telegram.org/bot<token>/getMe`)
+  { re: /(?:\b|(?<=bot))\d{6,}:[A-Za-z0-9_-]{30,}/g, keep: () => '' },
   // Google API keys
   { re: /\bAIza[0-9A-Za-z_-]{20,}/g, keep: () => 'AIza' },
   // Webhook URLs whose path is the credential (Slack incoming webhooks, Discord webhooks)
