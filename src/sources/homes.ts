@@ -216,7 +216,7 @@ function profileNames(dir: string, filesToo = false): string[] {
   } finally {
     d.closeSync();
   }
-  return names.sort();
+  return names;
 }
 
 /**

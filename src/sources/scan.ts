@@ -226,8 +226,12 @@ export async function scanHostFacets(f: HostFacets, opts: CommonScanOptions = {}
 
   // The ports each home's gateway is configured to serve, and who listens on them.
   const lookup = f.listeners ?? (f.ports ? listenersVia(f.ports) : null);
-  const envOf = (home: string) => [...records.values()].find((r) => r.env.HERMES_HOME !== undefined && f.normalise(r.env.HERMES_HOME) === home && parseHermesArgv(r.argv)?.command === 'gateway')?.env;
-  const configured = files.ports ? homeRecords.filter((h) => h.exists).flatMap((h) => files.ports!(h.path, envOf(h.path)).map((c) => ({ home: h.path, ...c }))) : [];
+  const gatewayEnv = new Map<string, Record<string, string>>();
+  for (const r of records.values()) {
+    const h = r.env.HERMES_HOME;
+    if (h !== undefined && !gatewayEnv.has(f.normalise(h)) && parseHermesArgv(r.argv)?.command === 'gateway') gatewayEnv.set(f.normalise(h), r.env);
+  }
+  const configured = files.ports ? homeRecords.filter((h) => h.exists).flatMap((h) => files.ports!(h.path, gatewayEnv.get(h.path)).map((c) => ({ home: h.path, ...c }))) : [];
   const homePorts = lookup ? await observeHomePorts(configured, lookup, [...records.keys()]) : [];
 
   // 7. The snapshot. The scanner and its ancestors are never targets.

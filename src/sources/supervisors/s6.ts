@@ -128,14 +128,8 @@ export async function observeS6(opts: S6Options): Promise<SupervisorObservation>
       profile,
     };
     const parsed = r.error || r.code !== 0 ? null : parseSvstatFields(r.stdout);
-    if (parsed) {
-      slot.up = parsed.up;
-      slot.wantedUp = parsed.wantedUp;
-      slot.pid = parsed.pid;
-      if (parsed.normallyUp !== undefined) slot.normallyUp = parsed.normallyUp;
-      if (parsed.exitCode !== undefined) slot.exitCode = parsed.exitCode;
-      if (parsed.upDownForS !== undefined) slot.upDownForS = parsed.upDownForS;
-    }
+    // The three-field form carries no key for the fields it lacks: they stay absent ("not asked"), never null.
+    if (parsed) Object.assign(slot, parsed);
     else {
       failures++;
       slot.error = r.error ?? (r.stderr.trim() || `unparseable s6-svstat output: ${r.stdout.trim().slice(0, 80)}`);
